@@ -1,0 +1,107 @@
+/**
+ * Names in the DKIM world: domains (IDN → A-label), SES selectors, and the record name they make.
+ *
+ * SES `DomainSigningSelector`: 1–63 characters, letters, digits and inner hyphens only — no dots, no
+ * underscores, no leading or trailing hyphen. Selectors made by byodkim are `<prefix>-<yyyymmdd>-<n>`
+ * (the current operations' convention, e.g. `mail-prod-20250907-1`).
+ */
+import { domainToASCII } from 'node:url';
+import { ValidationError } from '../errors';
+
+export const SELECTOR_MAX_LENGTH = 63;
+/** The highest `<n>` in `<prefix>-<yyyymmdd>-<n>`: at most this many new selectors per domain per day. */
+export const SELECTOR_MAX_SEQUENCE = 99;
+/** `-yyyymmdd-nn`: what a prefix grows by, at most, to become a selector. */
+export const SELECTOR_SUFFIX_MAX_LENGTH = 1 + 8 + 1 + String(SELECTOR_MAX_SEQUENCE).length;
+
+const SELECTOR_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+const LABEL_PATTERN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+
+/** Why a selector breaks SES's rules, or undefined when it is valid. */
+export function selectorProblem(selector: string): string | undefined {
+  if (selector.length === 0) return 'must not be empty';
+  if (selector.length > SELECTOR_MAX_LENGTH) {
+    return `must be at most ${SELECTOR_MAX_LENGTH} characters (is ${selector.length})`;
+  }
+  if (selector.includes('.')) return 'must not contain dots';
+  if (selector.includes('_')) return 'must not contain underscores';
+  if (selector.startsWith('-') || selector.endsWith('-')) return 'must not start or end with a hyphen';
+  if (!SELECTOR_PATTERN.test(selector)) return 'may contain only letters, digits and inner hyphens';
+  return undefined;
+}
+
+/** Returns the selector unchanged, or throws a ValidationError naming the rule it breaks. */
+export function assertSelector(selector: string, field = 'selector'): string {
+  const problem = selectorProblem(selector);
+  if (problem) {
+    throw new ValidationError('INVALID_SELECTOR', `${field} ${JSON.stringify(selector)} ${problem}`, field);
+  }
+  return selector;
+}
+
+/** Why a selector prefix cannot make valid selectors, or undefined when it can. */
+export function selectorPrefixProblem(prefix: string): string | undefined {
+  const problem = selectorProblem(prefix);
+  if (problem) return problem;
+  const room = SELECTOR_MAX_LENGTH - SELECTOR_SUFFIX_MAX_LENGTH;
+  if (prefix.length > room) {
+    return `must be at most ${room} characters so that "<prefix>-yyyymmdd-${SELECTOR_MAX_SEQUENCE}" fits ${SELECTOR_MAX_LENGTH} (is ${prefix.length})`;
+  }
+  return undefined;
+}
+
+/** `<prefix>-<yyyymmdd>-<n>`, the date taken in UTC. */
+export function makeSelector(prefix: string, date: Date, sequence: number): string {
+  if (!Number.isInteger(sequence) || sequence < 1 || sequence > SELECTOR_MAX_SEQUENCE) {
+    throw new ValidationError(
+      'INVALID_SELECTOR_SEQUENCE',
+      `selector sequence must be an integer from 1 to ${SELECTOR_MAX_SEQUENCE} (is ${sequence})`,
+      'sequence',
+    );
+  }
+  const ymd = date.toISOString().slice(0, 10).replace(/-/g, '');
+  return assertSelector(`${prefix}-${ymd}-${sequence}`);
+}
+
+/** Why a domain name (already an A-label) is not a valid mail domain, or undefined. */
+export function domainProblem(aLabel: string): string | undefined {
+  if (aLabel.length === 0) return 'must not be empty';
+  if (aLabel.length > 253) return `must be at most 253 characters (is ${aLabel.length})`;
+  const labels = aLabel.split('.');
+  if (labels.length < 2) return 'must have at least two labels, e.g. example.com';
+  for (const label of labels) {
+    if (label.length === 0) return 'must not contain an empty label';
+    if (label.length > 63) return `label ${JSON.stringify(label)} must be at most 63 characters`;
+    if (!LABEL_PATTERN.test(label)) {
+      return `label ${JSON.stringify(label)} may contain only letters, digits and inner hyphens`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Converts a domain (Unicode IDN or ASCII, any case, optional trailing dot) to its lower-case A-label,
+ * e.g. `例え.jp` → `xn--r8jz45g.jp`. Throws a ValidationError when it is not a valid domain.
+ */
+export function toALabel(domain: string, field = 'domain'): string {
+  const trimmed = domain.trim().replace(/\.$/, '');
+  const ascii = trimmed.length === 0 ? '' : domainToASCII(trimmed).toLowerCase();
+  const problem = ascii === '' ? 'is not a valid domain name' : domainProblem(ascii);
+  if (problem) {
+    throw new ValidationError('INVALID_DOMAIN', `${field} ${JSON.stringify(domain)} ${problem}`, field);
+  }
+  return ascii;
+}
+
+/** `<selector>._domainkey.<domain>`, where the DKIM public key is published. */
+export function recordName(selector: string, domain: string): string {
+  const name = `${assertSelector(selector)}._domainkey.${toALabel(domain)}`;
+  if (name.length > 253) {
+    throw new ValidationError(
+      'RECORD_NAME_TOO_LONG',
+      `record name ${name} is ${name.length} characters; DNS allows 253: use a shorter selector`,
+      'selector',
+    );
+  }
+  return name;
+}

@@ -1,0 +1,93 @@
+/**
+ * What a domain *should* be: the desired state the reconciler works towards (DESIGN.md §3).
+ *
+ * This is the contract between the synth-time configuration (`envs/`, validated with zod in
+ * `envs/schema.ts`) and the runtime lifecycle (`functions/lifecycle/`). Plain data, no AWS types, so
+ * a Lambda payload, a DynamoDB item and a test fixture can all carry it.
+ */
+
+export type Locale = 'ja' | 'en';
+
+/** RSA key lengths SES accepts. 2048 is the default; 1024 only for DNS hosts that cannot hold longer records. */
+export type KeyBits = 1024 | 2048;
+
+/** The zone is in Route 53 and the stack may write `*._domainkey.<domain>` TXT records: unattended rotations. */
+export interface Route53DnsMode {
+  readonly kind: 'route53';
+  /** The Route 53 hosted zone holding `<domain>` (e.g. `Z0123456789ABCDEFGHIJ`). */
+  readonly hostedZoneId: string;
+}
+
+/** A DNS team publishes every record by hand (the seeds' world). */
+export interface ExternalDnsMode {
+  readonly kind: 'external';
+  /** Where change requests, reminders and escalations go (e-mail addresses). */
+  readonly contacts: readonly string[];
+  /** The DNS team's language for change requests; every request also carries the other language. */
+  readonly locale: Locale;
+  /** How many days the DNS team needs to publish a record. @default 14 */
+  readonly leadTimeDays: number;
+}
+
+/**
+ * A one-time request asks the DNS team for CNAMEs from two fixed selector slots
+ * (`<prefix>1._domainkey.<domain>`, `<prefix>2._domainkey.<domain>`) to a Route 53 zone the stack
+ * owns; from then on rotations alternate slots and run unattended.
+ */
+export interface DelegatedDnsMode {
+  readonly kind: 'delegated';
+  /** The Route 53 zone the stack owns, e.g. `dkim.example.net`; slot `<prefix>1` lives at `<prefix>1.<zoneName>`. */
+  readonly zoneName: string;
+  /** Where the one-time CNAME request goes. */
+  readonly contacts: readonly string[];
+  readonly locale: Locale;
+  /** How many days the DNS team needs for the one-time CNAME request. @default 14 */
+  readonly leadTimeDays: number;
+}
+
+export type DnsMode = Route53DnsMode | ExternalDnsMode | DelegatedDnsMode;
+
+export interface RotationPolicy {
+  /** A key is active at most this many days. @default 180 (M3AAWG: at least every 6 months) */
+  readonly intervalDays: number;
+  /** Start a rotation this many days before the active key reaches `intervalDays`. */
+  readonly renewBeforeDays: number;
+  /** Keep a retired selector published this many days after switching (queued and forwarded mail). @default 7 */
+  readonly graceDays: number;
+  /** `manual` stops at dns-verified until an operator approves. @default 'auto' */
+  readonly activation: 'auto' | 'manual';
+}
+
+export interface DomainSpec {
+  /** The mail domain as an A-label (IDNs are converted when the configuration is read). */
+  readonly domain: string;
+  /** Selectors are `<selectorPrefix>-<yyyymmdd>-<n>` (delegated mode: the slots `<prefix>1`, `<prefix>2`). */
+  readonly selectorPrefix: string;
+  /** @default 2048 */
+  readonly keyBits: KeyBits;
+  readonly dns: DnsMode;
+  readonly rotation: RotationPolicy;
+}
+
+/** SES searches DNS for a BYODKIM record for up to 72 hours, then reports FAILED. */
+export const SES_DNS_SEARCH_DAYS = 3;
+
+export const DEFAULTS = {
+  keyBits: 2048 as KeyBits,
+  leadTimeDays: 14,
+  intervalDays: 180,
+  graceDays: 7,
+  activation: 'auto' as const,
+  /** Safety margin added on top of the DNS team's lead time and SES's 72 h search. */
+  renewMarginDays: 7,
+} as const;
+
+/**
+ * The default `renewBeforeDays` for a DNS mode: 30 days when DNS is ours (the current operations alert
+ * one month before expiry); with a DNS team, whichever is longer of 30 and lead time + 72 h + margin.
+ */
+export function defaultRenewBeforeDays(dns: Pick<DnsMode, 'kind'> & { leadTimeDays?: number }): number {
+  if (dns.kind !== 'external') return 30;
+  const lead = dns.leadTimeDays ?? DEFAULTS.leadTimeDays;
+  return Math.max(30, lead + SES_DNS_SEARCH_DAYS + DEFAULTS.renewMarginDays);
+}

@@ -1,0 +1,59 @@
+import { run } from '../../../functions/cli/main';
+import type { Command } from '../../../functions/cli/command';
+import { ValidationError } from '../../../functions/errors';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
+}
+
+const echo: Command = {
+  name: 'echo',
+  summary: 'prints its arguments',
+  usage: 'usage: byodkim echo [words...]',
+  run: async (args, io) => {
+    io.stdout(args.join(' '));
+    return 0;
+  },
+};
+const failing: Command = {
+  name: 'fail',
+  summary: 'throws a validation error',
+  usage: 'usage: byodkim fail',
+  run: async () => {
+    throw new ValidationError('BAD', 'selector "a.b" must not contain dots');
+  },
+};
+
+describe('the byodkim dispatcher', () => {
+  it('lists the commands and exits 2 when no command is given', async () => {
+    const c = capture();
+    expect(await run([], c.io, [echo, failing])).toBe(2);
+    expect(c.out.join('')).toContain('echo  prints its arguments');
+  });
+
+  it('runs the named command with the remaining arguments', async () => {
+    const c = capture();
+    expect(await run(['echo', 'a', 'b'], c.io, [echo])).toBe(0);
+    expect(c.out.join('')).toBe('a b');
+  });
+
+  it('prints a command usage for --help', async () => {
+    const c = capture();
+    expect(await run(['echo', '--help'], c.io, [echo])).toBe(0);
+    expect(c.out.join('')).toContain('usage: byodkim echo');
+  });
+
+  it('refuses an unknown command with exit 2', async () => {
+    const c = capture();
+    expect(await run(['nope'], c.io, [echo])).toBe(2);
+    expect(c.err.join('')).toContain('unknown command "nope"');
+  });
+
+  it('turns a ByodkimError into one line and exit 2, without a stack trace', async () => {
+    const c = capture();
+    expect(await run(['fail'], c.io, [failing])).toBe(2);
+    expect(c.err.join('')).toBe('byodkim fail: selector "a.b" must not contain dots\n');
+  });
+});

@@ -1,0 +1,84 @@
+import {
+  assertSelector,
+  makeSelector,
+  recordName,
+  selectorPrefixProblem,
+  selectorProblem,
+  toALabel,
+} from '../../../functions/dkim/names';
+import { ValidationError } from '../../../functions/errors';
+
+describe('SES selector rules', () => {
+  it.each([['mail-prod-20250907-1'], ['a'], ['A1'], ['x'.repeat(63)]])('accepts %s', (selector) => {
+    expect(selectorProblem(selector)).toBeUndefined();
+  });
+
+  it.each([
+    ['', 'must not be empty'],
+    ['x'.repeat(64), 'at most 63 characters (is 64)'],
+    ['mail.prod', 'must not contain dots'],
+    ['mail_prod', 'must not contain underscores'],
+    ['-mail', 'must not start or end with a hyphen'],
+    ['mail-', 'must not start or end with a hyphen'],
+    ['mail prod', 'only letters, digits and inner hyphens'],
+    ['méil', 'only letters, digits and inner hyphens'],
+  ])('refuses %j: %s', (selector, reason) => {
+    expect(selectorProblem(selector)).toContain(reason);
+    expect(() => assertSelector(selector)).toThrow(ValidationError);
+  });
+
+  it('names the field and the value in the error', () => {
+    expect(() => assertSelector('a.b', 'domains[0].selectorPrefix')).toThrow(
+      'domains[0].selectorPrefix "a.b" must not contain dots',
+    );
+  });
+});
+
+describe('selectors made from a prefix', () => {
+  it('follow <prefix>-<yyyymmdd>-<n> with the UTC date', () => {
+    expect(makeSelector('mail-prod', new Date('2025-09-07T23:30:00Z'), 1)).toBe('mail-prod-20250907-1');
+  });
+
+  it('refuse a sequence outside 1..99', () => {
+    expect(() => makeSelector('mail', new Date(), 0)).toThrow('from 1 to 99');
+    expect(() => makeSelector('mail', new Date(), 100)).toThrow('from 1 to 99');
+  });
+
+  it('refuse a prefix too long for the longest selector to fit 63 characters', () => {
+    expect(selectorPrefixProblem('p'.repeat(51))).toBeUndefined();
+    expect(makeSelector('p'.repeat(51), new Date('2025-01-01'), 99)).toHaveLength(63);
+    expect(selectorPrefixProblem('p'.repeat(52))).toContain('at most 51 characters');
+  });
+});
+
+describe('domains', () => {
+  it.each([
+    ['example.com', 'example.com'],
+    ['Example.COM.', 'example.com'],
+    ['例え.jp', 'xn--r8jz45g.jp'],
+    ['  mail.example.org ', 'mail.example.org'],
+  ])('%j becomes the A-label %s', (input, expected) => {
+    expect(toALabel(input)).toBe(expected);
+  });
+
+  it.each([
+    ['', 'not a valid domain name'],
+    ['localhost', 'at least two labels'],
+    ['exa_mple.com', 'only letters, digits and inner hyphens'],
+    ['-bad.example.com', 'only letters, digits and inner hyphens'],
+    ['a..b.com', 'empty label'],
+    [`${'a'.repeat(64)}.com`, 'at most 63 characters'],
+  ])('refuses %j: %s', (input, reason) => {
+    expect(() => toALabel(input)).toThrow(reason);
+  });
+});
+
+describe('record names', () => {
+  it('are <selector>._domainkey.<domain> with the A-label', () => {
+    expect(recordName('mail-prod-20250907-1', '例え.jp')).toBe('mail-prod-20250907-1._domainkey.xn--r8jz45g.jp');
+  });
+
+  it('refuse an invalid selector', () => {
+    expect(() => recordName('bad_sel', 'example.com')).toThrow('must not contain underscores');
+  });
+});
