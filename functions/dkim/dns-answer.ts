@@ -1,0 +1,53 @@
+/**
+ * The data contract between DNS observation (the real verifier in `dns-verifier.ts`, the simulated DNS
+ * of the lifecycle engine) and the record diagnosis (`diagnosis.ts`). Plain data, no I/O.
+ */
+
+/** What one DNS server said for a TXT query at one name. */
+export interface TxtAnswer {
+  /** The name that was asked, e.g. `mail-prod-20250907-1._domainkey.example.com`. */
+  readonly name: string;
+  /**
+   * `answer`: the name exists and has TXT records (see `records`); `nodata`: the name exists without TXT;
+   * `nxdomain`: the name does not exist; `servfail`, `refused`, `timeout`: the server could not answer.
+   */
+  readonly outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout';
+  /** Every TXT record at the name, each as its character-strings in wire order (each ≤ 255 octets). */
+  readonly records: readonly (readonly string[])[];
+  /** CNAME targets followed to reach the records, in order; empty when the name held the TXT itself. */
+  readonly cnameChain: readonly string[];
+  /** Which server answered (`host:port` or a resolver name), for per-server reports. */
+  readonly server?: string;
+}
+
+/** What is wrong with a published DKIM record, or `match`. One code per mistake people make by hand. */
+export type DiagnosisCode =
+  | 'match'
+  | 'no-record'
+  | 'wrong-key'
+  | 'key-truncated'
+  | 'quoted-value'
+  | 'domain-appended-twice'
+  | 'multiple-records'
+  | 'revoked'
+  | 'malformed'
+  | 'weak-key'
+  | 'lookup-failed';
+
+export interface RecordDiagnosis {
+  readonly code: DiagnosisCode;
+  /** True only for `match`: the record is exactly the one expected (reaching it through a CNAME is fine). */
+  readonly ok: boolean;
+  /** Set when the record was reached through a CNAME (reported, not an error). */
+  readonly viaCname?: readonly string[];
+  /** What is wrong and what to do, for humans: English and Japanese (DNS-team change requests use both). */
+  readonly message: { readonly en: string; readonly ja: string };
+}
+
+/** The record a selector should have: its name parts and the public key (base64 DER SubjectPublicKeyInfo). */
+export interface ExpectedRecord {
+  readonly selector: string;
+  /** The domain as an A-label. */
+  readonly domain: string;
+  readonly publicKey: string;
+}
