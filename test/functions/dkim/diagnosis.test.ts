@@ -1,0 +1,230 @@
+import { createPublicKey } from 'node:crypto';
+import { diagnoseRecord } from '../../../functions/dkim/diagnosis';
+import type { ExpectedRecord, RecordDiagnosis, TxtAnswer } from '../../../functions/dkim/dns-answer';
+import { formatRecordValue, REVOCATION_VALUE, splitIntoStrings } from '../../../functions/dkim/record';
+import { answerOutcome, answerWith, DOMAIN, DOUBLED_NAME, NAME, SELECTOR, testKey } from './fixtures';
+
+const key = testKey(2048).publicKey;
+const stale = testKey(2048, 'stale').publicKey;
+const expected: ExpectedRecord = { selector: SELECTOR, domain: DOMAIN, publicKey: key };
+const value = formatRecordValue(key);
+/** The record as DNS serves a 2048-bit value: ONE record of two character-strings. */
+const good = splitIntoStrings(value);
+
+function diagnose(answer: TxtAnswer, doubled?: TxtAnswer): RecordDiagnosis {
+  const result = diagnoseRecord(expected, answer, doubled);
+  // Every diagnosis speaks both languages and says something.
+  expect(result.message.en.length).toBeGreaterThan(20);
+  expect(result.message.ja).toMatch(/[ぁ-んァ-ヶ一-龠]/);
+  expect(result.ok).toBe(result.code === 'match');
+  return result;
+}
+
+describe('a record that matches', () => {
+  it('is ok when the value is ONE record of several character-strings', () => {
+    const result = diagnose(answerWith([good]));
+    expect(result).toMatchObject({ code: 'match', ok: true });
+    expect(result.viaCname).toBeUndefined();
+    expect(result.message.en).toContain(`the record at ${NAME} matches`);
+  });
+
+  it.each([
+    ['in one string (a DNS host that joins them)', [[value]]],
+    ['with tags reordered and spaced', [[`v=DKIM1 ;  p=${key} ; k=rsa ;`]]],
+    ['without v= and k=', [[`p=${key}`]]],
+    ['cut into strings at other places', [[value.slice(0, 17), value.slice(17, 300), value.slice(300)]]],
+  ])('is ok %s', (_label, records) => {
+    expect(diagnose(answerWith(records)).code).toBe('match');
+  });
+
+  it('is ok through a CNAME, and says so', () => {
+    const chain = [`${SELECTOR}.dkim.example.net`];
+    const result = diagnose(answerWith([good], { cnameChain: chain }));
+    expect(result).toMatchObject({ code: 'match', ok: true, viaCname: chain });
+    expect(result.message.en).toContain(`reached through CNAME ${NAME} → ${chain[0]}`);
+    expect(result.message.ja).toContain('CNAME');
+  });
+
+  it('is ok with whitespace inside p= (RFC 6376 allows it), and mentions it', () => {
+    const spaced = `v=DKIM1; k=rsa; p=${key.slice(0, 200)} ${key.slice(200)}`;
+    const result = diagnose(answerWith([splitIntoStrings(spaced)]));
+    expect(result.code).toBe('match');
+    expect(result.message.en).toContain('p= contains whitespace');
+    expect(result.message.ja).toContain('空白');
+  });
+
+  it('is ok in testing mode (t=y), and says what that means', () => {
+    const result = diagnose(answerWith([[`v=DKIM1; t=y; k=rsa; p=${key}`]]));
+    expect(result.code).toBe('match');
+    expect(result.message.en).toContain('t=y marks the key as testing');
+  });
+});
+
+describe('no record', () => {
+  it.each([
+    ['nxdomain', 'NXDOMAIN'],
+    ['nodata', 'NODATA'],
+  ] as const)('reports %s and says what to publish', (outcome, word) => {
+    const result = diagnose(answerOutcome(outcome));
+    expect(result.code).toBe('no-record');
+    expect(result.message.en).toContain(word);
+    expect(result.message.en).toContain(`publish exactly one TXT record at ${NAME}`);
+    expect(result.message.en).toContain('410 characters, as 2 character-strings');
+  });
+
+  it('treats an answer without records like NODATA', () => {
+    expect(diagnose(answerWith([])).code).toBe('no-record');
+  });
+
+  it('stays no-record when the doubled name has nothing either', () => {
+    expect(diagnose(answerOutcome('nxdomain'), answerOutcome('nxdomain', { name: DOUBLED_NAME })).code).toBe(
+      'no-record',
+    );
+  });
+});
+
+describe('the domain appended twice', () => {
+  it('names the doubled name and how to enter the name, noting the value is right', () => {
+    const result = diagnose(answerOutcome('nxdomain'), answerWith([good], { name: DOUBLED_NAME }));
+    expect(result.code).toBe('domain-appended-twice');
+    expect(result.message.en).toContain(`there is one at ${DOUBLED_NAME}`);
+    expect(result.message.en).toContain(`"${SELECTOR}._domainkey" (relative)`);
+    expect(result.message.en).toContain('Its value is right');
+    expect(result.message.ja).toContain('二重');
+  });
+
+  it('says when the value at the doubled name is wrong too', () => {
+    const doubled = answerWith([[formatRecordValue(stale)]], { name: DOUBLED_NAME });
+    expect(diagnose(answerOutcome('nodata'), doubled).message.en).toContain('not the expected one either');
+  });
+});
+
+describe('several TXT records at the name', () => {
+  it('fails even when one of them matches: verifiers pick one unpredictably', () => {
+    const result = diagnose(answerWith([good, [formatRecordValue(stale)]]));
+    expect(result.code).toBe('multiple-records');
+    expect(result.message.en).toContain('2 TXT records');
+    expect(result.message.en).toContain('one of them is right');
+  });
+
+  it('recognises a value split into several records instead of several strings', () => {
+    const result = diagnose(answerWith([[good[0]!], [good[1]!]]));
+    expect(result.code).toBe('multiple-records');
+    expect(result.message.en).toContain('split into 2 separate TXT records; it must be ONE record');
+  });
+
+  it('says when none of them is the expected record', () => {
+    const other = testKey(1024, 'other').publicKey;
+    const result = diagnose(answerWith([[formatRecordValue(stale)], [formatRecordValue(other)]]));
+    expect(result.message.en).toContain('none of them is the expected record');
+  });
+});
+
+describe('mistakes in the value', () => {
+  it('wrong key: a stale value, showing the ends of both keys', () => {
+    const result = diagnose(answerWith([splitIntoStrings(formatRecordValue(stale))]));
+    expect(result.code).toBe('wrong-key');
+    expect(result.message.en).toContain(stale.slice(-16));
+    expect(result.message.en).toContain(key.slice(-16));
+    expect(result.message.en).toContain('perhaps an old value');
+  });
+
+  it('key truncated: the value cut at 255 characters', () => {
+    const result = diagnose(answerWith([[value.slice(0, 255)]]));
+    expect(result.code).toBe('key-truncated');
+    expect(result.message.en).toContain(`only its beginning of the expected key (237 of ${key.length} characters`);
+    expect(result.message.en).toContain('several character-strings of ONE record');
+  });
+
+  it('key truncated: only the second string published', () => {
+    const result = diagnose(answerWith([[`v=DKIM1; k=rsa; p=${key.slice(237)}`]]));
+    expect(result.code).toBe('key-truncated');
+    expect(result.message.en).toContain('only a part of the expected key');
+  });
+
+  it.each([
+    ['around the whole value', [[`"${value}"`]]],
+    ['around each string, pasted into one field', [[`"${good[0]}" "${good[1]}"`]]],
+    ['around each string of the record', [[`"${good[0]}"`, `"${good[1]}"`]]],
+  ])('quotes pasted %s', (_label, records) => {
+    const result = diagnose(answerWith(records));
+    expect(result.code).toBe('quoted-value');
+    expect(result.message.en).toContain('literal double quotes');
+    expect(result.message.en).toContain('Without the quotes the value would be right');
+  });
+
+  it('quotes around a wrong value: says the value is wrong as well', () => {
+    const result = diagnose(answerWith([[`"${formatRecordValue(stale)}"`]]));
+    expect(result.code).toBe('quoted-value');
+    expect(result.message.en).toContain('Even without the quotes');
+  });
+
+  it('revoked: p= is empty', () => {
+    const result = diagnose(answerWith([[REVOCATION_VALUE]]));
+    expect(result.code).toBe('revoked');
+    expect(result.message.en).toContain('revocation (p= is empty)');
+  });
+
+  it('weak key: a 512-bit key', () => {
+    const result = diagnose(answerWith([[formatRecordValue(testKey(512).publicKey)]]));
+    expect(result.code).toBe('weak-key');
+    expect(result.message.en).toContain('only 512 bits');
+    expect(result.message.en).toContain('RFC 8301');
+  });
+
+  it.each([
+    ['v= not first', `k=rsa; v=DKIM1; p=${key}`, 'v=DKIM1 must be the first tag'],
+    ['v=DKIM2', `v=DKIM2; k=rsa; p=${key}`, 'v= must be "DKIM1"'],
+    ['k=ed25519', `v=DKIM1; k=ed25519; p=${key}`, 'k= must be "rsa"'],
+    ['no p=', 'v=DKIM1; k=rsa', 'no p= tag'],
+    ['bad base64', `v=DKIM1; k=rsa; p=${key.slice(0, 100)}*${key.slice(101)}`, 'not valid base64'],
+    ['a duplicate tag', `v=DKIM1; k=rsa; k=rsa; p=${key}`, 'appears more than once'],
+    ['semicolons missing between tags', `v=DKIM1 k=rsa p=${key}`, '";" between tags is missing'],
+    ['the key pasted twice', `v=DKIM1; k=rsa; p=${key}${key}`, 'followed by'],
+    ['h= without sha256', `v=DKIM1; h=sha1; k=rsa; p=${key}`, 'does not allow sha256'],
+  ])('malformed: %s', (_label, text, phrase) => {
+    const result = diagnose(answerWith([splitIntoStrings(text)]));
+    expect(result.code).toBe('malformed');
+    expect(result.message.en).toContain(phrase);
+    expect(result.message.en).toContain(`publish exactly one TXT record at ${NAME}`);
+  });
+
+  it('malformed: the right key in PKCS#1 RSAPublicKey form instead of SubjectPublicKeyInfo', () => {
+    const pkcs1 = (
+      createPublicKey({ key: Buffer.from(key, 'base64'), format: 'der', type: 'spki' }).export({
+        type: 'pkcs1',
+        format: 'der',
+      }) as Buffer
+    ).toString('base64');
+    const result = diagnose(answerWith([splitIntoStrings(`v=DKIM1; k=rsa; p=${pkcs1}`)]));
+    expect(result.code).toBe('malformed');
+    expect(result.message.en).toContain('right key but encoded as a bare RSAPublicKey');
+  });
+
+  it('keeps the CNAME chain on a failure reached through a CNAME', () => {
+    const chain = ['sel.dkim.example.net'];
+    const result = diagnose(answerWith([[formatRecordValue(stale)]], { cnameChain: chain }));
+    expect(result).toMatchObject({ code: 'wrong-key', ok: false, viaCname: chain });
+  });
+});
+
+describe('failed lookups', () => {
+  it.each([
+    ['servfail', 'answered SERVFAIL'],
+    ['refused', 'refused the query'],
+    ['timeout', 'did not answer in time'],
+  ] as const)('%s says nothing about the record and names the server', (outcome, phrase) => {
+    const result = diagnose(answerOutcome(outcome, { server: '192.0.2.53:53' }));
+    expect(result.code).toBe('lookup-failed');
+    expect(result.message.en).toContain(`192.0.2.53:53 ${phrase}`);
+    expect(result.message.en).toContain('says nothing about the record');
+  });
+
+  it('wins over a doubled-name record (nothing is known about the primary name)', () => {
+    expect(diagnose(answerOutcome('timeout'), answerWith([good], { name: DOUBLED_NAME })).code).toBe('lookup-failed');
+  });
+});
+
+it('refuses an expected record whose key is not base64 (a programming error, not a DNS finding)', () => {
+  expect(() => diagnoseRecord({ ...expected, publicKey: 'not a key' }, answerWith([good]))).toThrow(/base64/);
+});
