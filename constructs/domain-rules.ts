@@ -1,0 +1,223 @@
+/**
+ * The rules a domain's desired state must satisfy, as small pure functions over a {@link DomainSpec}.
+ *
+ * One source of truth for the two places that check them: the typed environment configuration
+ * (`envs/schema.ts`, which reports every violation with the env file and field path) and the
+ * {@link ByodkimDomain} construct (which throws on the first violation, for stacks that import it
+ * directly). Each rule returns the violations it finds; an empty list means the spec satisfies it.
+ */
+import { domainProblem, selectorPrefixProblem, selectorProblem } from '../functions/dkim/names';
+import { SES_DNS_SEARCH_DAYS, type DomainSpec } from '../functions/lifecycle/spec';
+
+/** One broken rule: where (a path inside the spec), what the rule is, and the value given. */
+export interface RuleViolation {
+  /** Field path inside the domain spec, e.g. `['rotation', 'renewBeforeDays']`. */
+  readonly path: readonly (string | number)[];
+  /** The rule, worded for a person: "must be greater than 17 (…)". */
+  readonly rule: string;
+  /** The value that breaks it. */
+  readonly value: unknown;
+}
+
+/** The RSA key lengths SES accepts, the default first. */
+export const KEY_BITS = [2048, 1024] as const;
+/** The longest rotation interval accepted: older keys contradict RFC 8301 / M3AAWG guidance. */
+export const MAX_INTERVAL_DAYS = 730;
+/** The longest lead time accepted for a DNS team. */
+export const MAX_LEAD_TIME_DAYS = 180;
+/** The longest grace period accepted for a retired selector. */
+export const MAX_GRACE_DAYS = 90;
+/** A Route 53 hosted zone id, as the console shows it (no `/hostedzone/` prefix). */
+export const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
+/** A pragmatic address check: one `@`, no spaces, a dotted domain. */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The two selector slots of delegated mode: `<prefix>1` and `<prefix>2`. */
+export function delegatedSlots(selectorPrefix: string): readonly [string, string] {
+  return [`${selectorPrefix}1`, `${selectorPrefix}2`];
+}
+
+/** A spec that is still being checked: any field may hold a wrong value. */
+export type UncheckedDomainSpec = {
+  readonly [K in keyof DomainSpec]: DomainSpec[K];
+};
+
+type Rule = (spec: UncheckedDomainSpec) => RuleViolation[];
+
+const violation = (path: readonly (string | number)[], rule: string, value: unknown): RuleViolation => ({
+  path,
+  rule,
+  value,
+});
+
+function integerIn(
+  path: readonly (string | number)[],
+  value: unknown,
+  min: number,
+  max: number,
+  why = '',
+): RuleViolation[] {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    return [violation(path, `must be a whole number of days from ${min} to ${max}${why}`, value)];
+  }
+  return [];
+}
+
+export const domainNameRule: Rule = (spec) => {
+  const problem = domainProblem(spec.domain);
+  return problem ? [violation(['domain'], `${problem} (an A-label such as example.com)`, spec.domain)] : [];
+};
+
+export const selectorPrefixRule: Rule = (spec) => {
+  const problem = selectorPrefixProblem(spec.selectorPrefix);
+  if (problem) return [violation(['selectorPrefix'], problem, spec.selectorPrefix)];
+  if (spec.dns.kind === 'delegated') {
+    for (const slot of delegatedSlots(spec.selectorPrefix)) {
+      const slotProblem = selectorProblem(slot);
+      if (slotProblem) return [violation(['selectorPrefix'], `slot ${slot} ${slotProblem}`, spec.selectorPrefix)];
+    }
+  }
+  return [];
+};
+
+export const keyBitsRule: Rule = (spec) =>
+  (KEY_BITS as readonly number[]).includes(spec.keyBits)
+    ? []
+    : [
+        violation(
+          ['keyBits'],
+          'must be 2048 (the default) or 1024 (only for DNS hosts that cannot hold a longer record); SES accepts no other RSA key length',
+          spec.keyBits,
+        ),
+      ];
+
+export const dnsModeRule: Rule = (spec) => {
+  const dns = spec.dns;
+  switch (dns.kind) {
+    case 'route53':
+      return HOSTED_ZONE_ID_PATTERN.test(dns.hostedZoneId)
+        ? []
+        : [
+            violation(
+              ['dns', 'hostedZoneId'],
+              'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (without "/hostedzone/")',
+              dns.hostedZoneId,
+            ),
+          ];
+    case 'external':
+    case 'delegated': {
+      const found: RuleViolation[] = [];
+      if (dns.contacts.length === 0) {
+        found.push(
+          violation(['dns', 'contacts'], 'must name at least one e-mail address of the DNS team', dns.contacts),
+        );
+      }
+      dns.contacts.forEach((contact, index) => {
+        if (!EMAIL_PATTERN.test(contact)) {
+          found.push(violation(['dns', 'contacts', index], 'must be an e-mail address', contact));
+        }
+      });
+      if (dns.locale !== 'ja' && dns.locale !== 'en') {
+        found.push(violation(['dns', 'locale'], 'must be "ja" or "en"', dns.locale));
+      }
+      found.push(...integerIn(['dns', 'leadTimeDays'], dns.leadTimeDays, 1, MAX_LEAD_TIME_DAYS));
+      if (dns.kind === 'delegated') {
+        const zoneProblem = domainProblem(dns.zoneName);
+        if (zoneProblem) {
+          found.push(
+            violation(['dns', 'zoneName'], `${zoneProblem} (an A-label such as dkim.example.net)`, dns.zoneName),
+          );
+        } else if (dns.zoneName === spec.domain || spec.domain.endsWith(`.${dns.zoneName}`)) {
+          found.push(
+            violation(
+              ['dns', 'zoneName'],
+              `must not be ${spec.domain} or one of its parents: the stack's zone would shadow the domain's own zone (use a name such as dkim.example.net)`,
+              dns.zoneName,
+            ),
+          );
+        }
+      }
+      return found;
+    }
+    default:
+      return [
+        violation(['dns', 'kind'], 'must be "route53", "external" or "delegated"', (dns as { kind?: unknown }).kind),
+      ];
+  }
+};
+
+export const rotationRule: Rule = (spec) => {
+  const r = spec.rotation;
+  const found = [
+    ...integerIn(['rotation', 'intervalDays'], r.intervalDays, 1, MAX_INTERVAL_DAYS),
+    ...integerIn(['rotation', 'renewBeforeDays'], r.renewBeforeDays, 1, MAX_INTERVAL_DAYS),
+    ...integerIn(
+      ['rotation', 'graceDays'],
+      r.graceDays,
+      1,
+      MAX_GRACE_DAYS,
+      ' (mail in queues and forwarders is verified after the switch)',
+    ),
+  ];
+  if (r.activation !== 'auto' && r.activation !== 'manual') {
+    found.push(violation(['rotation', 'activation'], 'must be "auto" or "manual"', r.activation));
+  }
+  if (found.length > 0) return found;
+  if (r.renewBeforeDays >= r.intervalDays) {
+    found.push(
+      violation(
+        ['rotation', 'renewBeforeDays'],
+        `must be less than rotation.intervalDays (${r.intervalDays}): a rotation starts renewBeforeDays before the active key reaches its interval`,
+        r.renewBeforeDays,
+      ),
+    );
+  }
+  const dns = spec.dns;
+  if (dns.kind === 'external' && Number.isInteger(dns.leadTimeDays)) {
+    const minimum = dns.leadTimeDays + SES_DNS_SEARCH_DAYS;
+    if (r.renewBeforeDays <= minimum) {
+      found.push(
+        violation(
+          ['rotation', 'renewBeforeDays'],
+          `must be greater than dns.leadTimeDays + ${SES_DNS_SEARCH_DAYS} = ${minimum} in external mode (the DNS team's lead time plus SES's 72-hour DNS search), or the old key expires before the new record is live`,
+          r.renewBeforeDays,
+        ),
+      );
+    }
+  }
+  return found;
+};
+
+/** Every rule, in the order their violations are reported. */
+export const DOMAIN_RULES: readonly Rule[] = [
+  domainNameRule,
+  selectorPrefixRule,
+  keyBitsRule,
+  dnsModeRule,
+  rotationRule,
+];
+
+/** Every violation of every rule; empty when the spec is valid. */
+export function domainSpecViolations(spec: UncheckedDomainSpec): RuleViolation[] {
+  return DOMAIN_RULES.flatMap((rule) => rule(spec));
+}
+
+/** `rotation.renewBeforeDays`, `dns.contacts[0]`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((out, part) => {
+    if (typeof part === 'number') return `${out}[${part}]`;
+    return out === '' ? part : `${out}.${part}`;
+  }, '');
+}
+
+/** A value as the user wrote it, short enough for one line. */
+export function formatValue(value: unknown): string {
+  if (value === undefined) return 'nothing (the field is missing)';
+  let text: string;
+  try {
+    text = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

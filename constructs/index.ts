@@ -1,0 +1,9 @@
+/**
+ * The public constructs: import them from another CDKTF stack with
+ * `import { ByodkimDomain, KeyStoreKey } from 'byodkim/constructs'` (or a relative path).
+ */
+export * from './aws-context';
+export * from './byodkim-domain';
+export * from './byodkim-stack';
+export * from './domain-rules';
+export * from './key-store-key';

@@ -1,0 +1,315 @@
+/**
+ * The environment configuration: what `envs/<env>.ts` may say, its defaults, and its rules.
+ *
+ * The zod schema checks shape and types (unknown fields are refused: a misspelt `renewBefore` must not
+ * be silently ignored); the domain rules in `constructs/domain-rules.ts` — shared with the ByodkimDomain
+ * construct — check values and cross-field rules. Parsing yields an {@link EnvironmentConfig} whose
+ * `domains` are {@link DomainSpec}s, the contract the runtime lifecycle consumes.
+ */
+import { z } from 'zod';
+import { toALabel } from '../functions/dkim/names';
+import { ByodkimError } from '../functions/errors';
+import {
+  DEFAULTS,
+  defaultRenewBeforeDays,
+  type DnsMode,
+  type DomainSpec,
+  type KeyBits,
+  type Locale,
+} from '../functions/lifecycle/spec';
+import { domainSpecViolations, EMAIL_PATTERN } from '../constructs/domain-rules';
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Tag keys the stack sets itself on every resource (provider default tags). */
+export const RESERVED_TAG_KEYS = ['Project', 'Environment', 'ManagedBy'] as const;
+
+const accountId = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id, e.g. 111111111111' });
+const region = z
+  .string()
+  .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { error: 'must be an AWS region name, e.g. ap-northeast-1' });
+const email = z.string().regex(EMAIL_PATTERN, { error: 'must be an e-mail address' });
+const locale = z.enum(['ja', 'en']);
+const bucket = z.string().regex(/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+  error: 'must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens',
+});
+const tagKey = z.string().regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, {
+  error: 'must be 1-128 letters, digits, spaces or _.:/=+-@ and must not start with "aws:"',
+});
+const tagValue = z
+  .string()
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, { error: 'must be at most 256 letters, digits, spaces or _.:/=+-@' });
+
+const dnsSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('route53'),
+    hostedZoneId: z.string(),
+  }),
+  z.strictObject({
+    kind: z.literal('external'),
+    contacts: z.array(z.string()),
+    locale: locale.optional(),
+    leadTimeDays: z.number().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('delegated'),
+    zoneName: z.string(),
+    contacts: z.array(z.string()),
+    locale: locale.optional(),
+    leadTimeDays: z.number().optional(),
+  }),
+]);
+
+const domainSchema = z.strictObject({
+  domain: z.string(),
+  selectorPrefix: z.string().optional(),
+  keyBits: z.number().optional(),
+  tlsPolicy: z.enum(['require', 'optional']).optional(),
+  dns: dnsSchema,
+  rotation: z
+    .strictObject({
+      intervalDays: z.number().optional(),
+      renewBeforeDays: z.number().optional(),
+      graceDays: z.number().optional(),
+      activation: z.enum(['auto', 'manual']).optional(),
+    })
+    .optional(),
+});
+
+const environmentShape = z.strictObject({
+  project: z.string().regex(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, {
+    error: 'must be 2-20 lowercase letters, digits and inner hyphens, starting with a letter',
+  }),
+  environment: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, {
+    error: 'must be 1-10 lowercase letters and digits, starting with a letter (dev, stg, prod)',
+  }),
+  aws: z.strictObject({
+    accountId,
+    region,
+    allowedAccountIds: z.array(accountId).min(1).optional(),
+  }),
+  backend: z.strictObject({
+    bucket,
+    key: z
+      .string()
+      .regex(/^[^/].*\.tfstate$/, { error: 'must be an object key ending in .tfstate, without a leading "/"' })
+      .optional(),
+    region: region.optional(),
+    kmsKeyId: z.string().min(1).optional(),
+  }),
+  tags: z.record(tagKey, tagValue).optional(),
+  notifications: z.strictObject({
+    emails: z.array(email).min(1, { error: 'must name at least one address for alarms and reports' }),
+    locale: locale.optional(),
+  }),
+  settings: z
+    .strictObject({
+      logRetentionDays: z
+        .number()
+        .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+          error: `must be a retention CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
+        })
+        .optional(),
+      kmsDeletionWindowDays: z
+        .number()
+        .int({ error: 'must be a whole number of days from 7 to 30' })
+        .min(7, { error: 'must be a whole number of days from 7 to 30' })
+        .max(30, { error: 'must be a whole number of days from 7 to 30' })
+        .optional(),
+      deletionProtection: z.boolean().optional(),
+    })
+    .optional(),
+  domains: z.array(domainSchema).min(1, { error: 'must list at least one domain' }),
+});
+
+/** What an environment file exports: the input, defaults not yet applied. */
+export type EnvironmentInput = z.input<typeof environmentShape>;
+
+/** A domain of an environment: its lifecycle spec plus how its mail is sent. */
+export interface EnvironmentDomain extends DomainSpec {
+  /** The configuration set's TLS policy. @default 'REQUIRE' */
+  readonly tlsPolicy: 'REQUIRE' | 'OPTIONAL';
+}
+
+/** A validated environment, every default applied. */
+export interface EnvironmentConfig {
+  readonly project: string;
+  readonly environment: string;
+  readonly aws: {
+    readonly accountId: string;
+    readonly region: string;
+    /** @default [accountId] */
+    readonly allowedAccountIds: readonly string[];
+  };
+  readonly backend: {
+    readonly bucket: string;
+    /** @default `<project>/<environment>/terraform.tfstate` */
+    readonly key: string;
+    /** @default aws.region */
+    readonly region: string;
+    /** A KMS key for the state objects. @default S3's own encryption (SSE-S3) */
+    readonly kmsKeyId?: string;
+  };
+  /** Extra tags on every resource. @default {} */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly notifications: {
+    readonly emails: readonly string[];
+    /** @default 'ja' */
+    readonly locale: Locale;
+  };
+  readonly settings: {
+    /** Days CloudWatch keeps the Lambdas' logs. @default 731 (the current operations' requirement) */
+    readonly logRetentionDays: number;
+    /** Days KMS waits before deleting the key store key. @default 30 */
+    readonly kmsDeletionWindowDays: number;
+    /** `prevent_destroy` on the identities, zones and the key. @default true */
+    readonly deletionProtection: boolean;
+  };
+  readonly domains: readonly EnvironmentDomain[];
+}
+
+type DomainInput = z.output<typeof domainSchema>;
+
+function dnsOf(
+  input: DomainInput['dns'],
+  addIssue: (path: (string | number)[], message: string, value: unknown) => void,
+): DnsMode {
+  switch (input.kind) {
+    case 'route53':
+      return { kind: 'route53', hostedZoneId: input.hostedZoneId };
+    case 'external':
+      return {
+        kind: 'external',
+        contacts: input.contacts,
+        locale: input.locale ?? 'ja',
+        leadTimeDays: input.leadTimeDays ?? DEFAULTS.leadTimeDays,
+      };
+    case 'delegated': {
+      let zoneName = input.zoneName;
+      try {
+        zoneName = toALabel(input.zoneName, 'zoneName');
+      } catch (error) {
+        addIssue(['dns', 'zoneName'], problemOf(error, input.zoneName), input.zoneName);
+      }
+      return {
+        kind: 'delegated',
+        zoneName,
+        contacts: input.contacts,
+        locale: input.locale ?? 'ja',
+        leadTimeDays: input.leadTimeDays ?? DEFAULTS.leadTimeDays,
+      };
+    }
+  }
+}
+
+/** The rule part of a names.ts error (`domain "x" must …` → `must …`). */
+function problemOf(error: unknown, value: string): string {
+  const message = error instanceof ByodkimError ? error.message : String(error);
+  const marker = `${JSON.stringify(value)} `;
+  const at = message.indexOf(marker);
+  return at >= 0 ? message.slice(at + marker.length) : message;
+}
+
+/** The environment schema: parse with {@link parseEnvironment} (envs/load.ts) for readable errors. */
+export const environmentSchema = environmentShape.transform((input, ctx): EnvironmentConfig => {
+  const issue = (path: (string | number)[], message: string, value: unknown): void => {
+    ctx.addIssue({ code: 'custom', path, message, input: value });
+  };
+
+  const allowedAccountIds = input.aws.allowedAccountIds ?? [input.aws.accountId];
+  if (!allowedAccountIds.includes(input.aws.accountId)) {
+    issue(
+      ['aws', 'allowedAccountIds'],
+      `must include aws.accountId (${input.aws.accountId}), or the provider refuses every plan`,
+      allowedAccountIds,
+    );
+  }
+  const tags = input.tags ?? {};
+  for (const key of Object.keys(tags)) {
+    if ((RESERVED_TAG_KEYS as readonly string[]).includes(key)) {
+      issue(['tags', key], `is set by the stack itself (${RESERVED_TAG_KEYS.join(', ')}): remove it`, tags[key]);
+    }
+  }
+
+  const seenDomains = new Map<string, number>();
+  const seenZones = new Map<string, number>();
+  const domains = input.domains.map((given, index): EnvironmentDomain => {
+    const at = (path: (string | number)[], message: string, value: unknown): void =>
+      issue(['domains', index, ...path], message, value);
+    let domain = given.domain;
+    try {
+      domain = toALabel(given.domain, 'domain');
+    } catch (error) {
+      at(['domain'], problemOf(error, given.domain), given.domain);
+    }
+    const earlier = seenDomains.get(domain);
+    if (earlier !== undefined) {
+      const same = domain === given.domain ? domain : `${domain} after IDN conversion`;
+      at(['domain'], `duplicates domains[${earlier}].domain (${same}): list each domain once`, given.domain);
+    } else {
+      seenDomains.set(domain, index);
+    }
+
+    const dns = dnsOf(given.dns, (path, message, value) => at(path, message, value));
+    if (dns.kind === 'delegated') {
+      const other = seenZones.get(dns.zoneName);
+      if (other !== undefined) {
+        at(
+          ['dns', 'zoneName'],
+          `is already the delegated zone of domains[${other}]: each delegated domain needs its own zone`,
+          given.dns.kind === 'delegated' ? given.dns.zoneName : undefined,
+        );
+      } else {
+        seenZones.set(dns.zoneName, index);
+      }
+    }
+    const rotation = given.rotation ?? {};
+    const spec: EnvironmentDomain = {
+      domain,
+      selectorPrefix: given.selectorPrefix ?? `${input.project}-${input.environment}`,
+      keyBits: (given.keyBits ?? DEFAULTS.keyBits) as KeyBits,
+      dns,
+      rotation: {
+        intervalDays: rotation.intervalDays ?? DEFAULTS.intervalDays,
+        renewBeforeDays: rotation.renewBeforeDays ?? defaultRenewBeforeDays(dns),
+        graceDays: rotation.graceDays ?? DEFAULTS.graceDays,
+        activation: rotation.activation ?? DEFAULTS.activation,
+      },
+      tlsPolicy: given.tlsPolicy === 'optional' ? 'OPTIONAL' : 'REQUIRE',
+    };
+    for (const violation of domainSpecViolations(spec)) {
+      // The domain name itself was reported above (from the name as written, not the converted one).
+      if (violation.path[0] === 'domain') continue;
+      at([...violation.path], violation.rule, violation.value);
+    }
+    return spec;
+  });
+
+  return {
+    project: input.project,
+    environment: input.environment,
+    aws: { accountId: input.aws.accountId, region: input.aws.region, allowedAccountIds },
+    backend: {
+      bucket: input.backend.bucket,
+      key: input.backend.key ?? `${input.project}/${input.environment}/terraform.tfstate`,
+      region: input.backend.region ?? input.aws.region,
+      ...(input.backend.kmsKeyId !== undefined ? { kmsKeyId: input.backend.kmsKeyId } : {}),
+    },
+    tags,
+    notifications: { emails: input.notifications.emails, locale: input.notifications.locale ?? 'ja' },
+    settings: {
+      logRetentionDays: input.settings?.logRetentionDays ?? 731,
+      kmsDeletionWindowDays: input.settings?.kmsDeletionWindowDays ?? 30,
+      deletionProtection: input.settings?.deletionProtection ?? true,
+    },
+    domains,
+  };
+});
+
+/** Types an environment file's export (editor completion, `tsc` checks) without changing it. */
+export function defineEnvironment(input: EnvironmentInput): EnvironmentInput {
+  return input;
+}
