@@ -123,6 +123,8 @@ export class KeyStoreKey extends Construct {
   public readonly viaServices: readonly string[];
 
   private readonly grants: Grant[] = [];
+  private readonly administrator: string;
+  private readonly callerAccount: string;
 
   constructor(scope: Construct, id: string, props: KeyStoreKeyProps = {}) {
     super(scope, id);
@@ -153,43 +155,11 @@ export class KeyStoreKey extends Construct {
     }
 
     const aws = awsContextOf(this, props);
-    const root = `arn:${aws.partition}:iam::${aws.accountId}:root`;
     this.viaServices = services.map((service) => `${service}.${aws.region}.amazonaws.com`);
-    const viaServiceCondition = {
-      StringEquals: { 'kms:ViaService': this.viaServices, 'kms:CallerAccount': aws.accountId },
-    };
 
-    const policy = Lazy.stringValue({
-      produce: () =>
-        Fn.jsonencode({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'KeyAdministration',
-              Effect: 'Allow',
-              Principal: { AWS: root },
-              Action: [...ADMIN_ACTIONS],
-              Resource: '*',
-            },
-            {
-              Sid: 'AwsServiceGrants',
-              Effect: 'Allow',
-              Principal: { AWS: root },
-              Action: ['kms:CreateGrant'],
-              Resource: '*',
-              Condition: { ...viaServiceCondition, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-            },
-            ...this.grants.map((grant) => ({
-              Sid: grant.sid,
-              Effect: 'Allow',
-              Principal: { AWS: grant.principals.length === 1 ? grant.principals[0] : [...grant.principals] },
-              Action: [...grant.actions],
-              Resource: '*',
-              Condition: viaServiceCondition,
-            })),
-          ],
-        }),
-    });
+    this.administrator = `arn:${aws.partition}:iam::${aws.accountId}:root`;
+    this.callerAccount = aws.accountId;
+    const policy = Lazy.stringValue({ produce: () => Fn.jsonencode(this.policyDocument) });
 
     this.key = new KmsKey(this, 'Key', {
       description:
@@ -210,6 +180,41 @@ export class KeyStoreKey extends Construct {
     this.keyArn = this.key.arn;
     this.keyId = this.key.keyId;
     this.aliasName = alias;
+  }
+
+  /** The key policy as it stands (grants included), before `jsonencode`: for review and tests. */
+  public get policyDocument(): Record<string, unknown> {
+    const viaServiceCondition = {
+      StringEquals: { 'kms:ViaService': [...this.viaServices], 'kms:CallerAccount': this.callerAccount },
+    };
+    return {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'KeyAdministration',
+          Effect: 'Allow',
+          Principal: { AWS: this.administrator },
+          Action: [...ADMIN_ACTIONS],
+          Resource: '*',
+        },
+        {
+          Sid: 'AwsServiceGrants',
+          Effect: 'Allow',
+          Principal: { AWS: this.administrator },
+          Action: ['kms:CreateGrant'],
+          Resource: '*',
+          Condition: { ...viaServiceCondition, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        },
+        ...this.grants.map((grant) => ({
+          Sid: grant.sid,
+          Effect: 'Allow',
+          Principal: { AWS: grant.principals.length === 1 ? grant.principals[0] : [...grant.principals] },
+          Action: [...grant.actions],
+          Resource: '*',
+          Condition: viaServiceCondition,
+        })),
+      ],
+    };
   }
 
   /** Lets `grantee` encrypt and decrypt through the key store's services (the key-manager role). */

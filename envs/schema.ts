@@ -63,7 +63,7 @@ const dnsSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const domainSchema = z.strictObject({
+const domainShape = z.strictObject({
   domain: z.string(),
   selectorPrefix: z.string().optional(),
   keyBits: z.number().optional(),
@@ -77,52 +77,6 @@ const domainSchema = z.strictObject({
       activation: z.enum(['auto', 'manual']).optional(),
     })
     .optional(),
-});
-
-const environmentShape = z.strictObject({
-  project: z.string().regex(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, {
-    error: 'must be 2-20 lowercase letters, digits and inner hyphens, starting with a letter',
-  }),
-  environment: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, {
-    error: 'must be 1-10 lowercase letters and digits, starting with a letter (dev, stg, prod)',
-  }),
-  aws: z.strictObject({
-    accountId,
-    region,
-    allowedAccountIds: z.array(accountId).min(1).optional(),
-  }),
-  backend: z.strictObject({
-    bucket,
-    key: z
-      .string()
-      .regex(/^[^/].*\.tfstate$/, { error: 'must be an object key ending in .tfstate, without a leading "/"' })
-      .optional(),
-    region: region.optional(),
-    kmsKeyId: z.string().min(1).optional(),
-  }),
-  tags: z.record(tagKey, tagValue).optional(),
-  notifications: z.strictObject({
-    emails: z.array(email).min(1, { error: 'must name at least one address for alarms and reports' }),
-    locale: locale.optional(),
-  }),
-  settings: z
-    .strictObject({
-      logRetentionDays: z
-        .number()
-        .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-          error: `must be a retention CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
-        })
-        .optional(),
-      kmsDeletionWindowDays: z
-        .number()
-        .int({ error: 'must be a whole number of days from 7 to 30' })
-        .min(7, { error: 'must be a whole number of days from 7 to 30' })
-        .max(30, { error: 'must be a whole number of days from 7 to 30' })
-        .optional(),
-      deletionProtection: z.boolean().optional(),
-    })
-    .optional(),
-  domains: z.array(domainSchema).min(1, { error: 'must list at least one domain' }),
 });
 
 /** What an environment file exports: the input, defaults not yet applied. */
@@ -171,10 +125,10 @@ export interface EnvironmentConfig {
   readonly domains: readonly EnvironmentDomain[];
 }
 
-type DomainInput = z.output<typeof domainSchema>;
+type DomainShape = z.output<typeof domainShape>;
 
 function dnsOf(
-  input: DomainInput['dns'],
+  input: DomainShape['dns'],
   addIssue: (path: (string | number)[], message: string, value: unknown) => void,
 ): DnsMode {
   switch (input.kind) {
@@ -213,92 +167,159 @@ function problemOf(error: unknown, value: string): string {
   return at >= 0 ? message.slice(at + marker.length) : message;
 }
 
+/** A domain whose own rules hold; the environment fills in a missing `selectorPrefix`. */
+type CheckedDomain = Omit<EnvironmentDomain, 'selectorPrefix'> & { readonly selectorPrefix?: string };
+
+/** Stands in for a missing prefix while the rules run: the environment's default always fits. */
+const PLACEHOLDER_PREFIX = 'byodkim';
+
+/**
+ * One domain, defaults filled in and checked against the domain rules. Runs even when other parts of
+ * the file are wrong, so every problem is reported at once.
+ */
+const domainSchema = domainShape.transform((given, ctx): CheckedDomain => {
+  const issue = (path: (string | number)[], message: string, value: unknown): void => {
+    ctx.addIssue({ code: 'custom', path, message, input: value });
+  };
+  let domain = given.domain;
+  try {
+    domain = toALabel(given.domain, 'domain');
+  } catch (error) {
+    issue(['domain'], problemOf(error, given.domain), given.domain);
+  }
+  const dns = dnsOf(given.dns, issue);
+  const rotation = given.rotation ?? {};
+  const spec: EnvironmentDomain = {
+    domain,
+    selectorPrefix: given.selectorPrefix ?? PLACEHOLDER_PREFIX,
+    keyBits: (given.keyBits ?? DEFAULTS.keyBits) as KeyBits,
+    dns,
+    rotation: {
+      intervalDays: rotation.intervalDays ?? DEFAULTS.intervalDays,
+      renewBeforeDays: rotation.renewBeforeDays ?? defaultRenewBeforeDays(dns),
+      graceDays: rotation.graceDays ?? DEFAULTS.graceDays,
+      activation: rotation.activation ?? DEFAULTS.activation,
+    },
+    tlsPolicy: given.tlsPolicy === 'optional' ? 'OPTIONAL' : 'REQUIRE',
+  };
+  for (const violation of domainSpecViolations(spec)) {
+    // The name itself was reported above, as written rather than as converted.
+    if (violation.path[0] === 'domain') continue;
+    issue([...violation.path], violation.rule, violation.value);
+  }
+  return { ...spec, selectorPrefix: given.selectorPrefix };
+});
+
+const environmentShape = z.strictObject({
+  project: z.string().regex(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, {
+    error: 'must be 2-20 lowercase letters, digits and inner hyphens, starting with a letter',
+  }),
+  environment: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, {
+    error: 'must be 1-10 lowercase letters and digits, starting with a letter (dev, stg, prod)',
+  }),
+  aws: z
+    .strictObject({
+      accountId,
+      region,
+      allowedAccountIds: z.array(accountId).min(1).optional(),
+    })
+    .transform((aws, ctx) => {
+      const allowedAccountIds = aws.allowedAccountIds ?? [aws.accountId];
+      if (!allowedAccountIds.includes(aws.accountId)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['allowedAccountIds'],
+          message: `must include aws.accountId (${aws.accountId}), or the provider refuses every plan`,
+          input: allowedAccountIds,
+        });
+      }
+      return { accountId: aws.accountId, region: aws.region, allowedAccountIds };
+    }),
+  backend: z.strictObject({
+    bucket,
+    key: z
+      .string()
+      .regex(/^[^/].*\.tfstate$/, { error: 'must be an object key ending in .tfstate, without a leading "/"' })
+      .optional(),
+    region: region.optional(),
+    kmsKeyId: z.string().min(1).optional(),
+  }),
+  tags: z
+    .record(
+      tagKey.refine((key) => !(RESERVED_TAG_KEYS as readonly string[]).includes(key), {
+        error: `is set by the stack itself (${RESERVED_TAG_KEYS.join(', ')}): remove it`,
+      }),
+      tagValue,
+    )
+    .optional(),
+  notifications: z.strictObject({
+    emails: z.array(email).min(1, { error: 'must name at least one address for alarms and reports' }),
+    locale: locale.optional(),
+  }),
+  settings: z
+    .strictObject({
+      logRetentionDays: z
+        .number()
+        .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+          error: `must be a retention CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
+        })
+        .optional(),
+      kmsDeletionWindowDays: z
+        .number()
+        .int({ error: 'must be a whole number of days from 7 to 30' })
+        .min(7, { error: 'must be a whole number of days from 7 to 30' })
+        .max(30, { error: 'must be a whole number of days from 7 to 30' })
+        .optional(),
+      deletionProtection: z.boolean().optional(),
+    })
+    .optional(),
+  domains: z.array(domainSchema).min(1, { error: 'must list at least one domain' }),
+});
+
 /** The environment schema: parse with {@link parseEnvironment} (envs/load.ts) for readable errors. */
 export const environmentSchema = environmentShape.transform((input, ctx): EnvironmentConfig => {
   const issue = (path: (string | number)[], message: string, value: unknown): void => {
     ctx.addIssue({ code: 'custom', path, message, input: value });
   };
-
-  const allowedAccountIds = input.aws.allowedAccountIds ?? [input.aws.accountId];
-  if (!allowedAccountIds.includes(input.aws.accountId)) {
-    issue(
-      ['aws', 'allowedAccountIds'],
-      `must include aws.accountId (${input.aws.accountId}), or the provider refuses every plan`,
-      allowedAccountIds,
-    );
-  }
-  const tags = input.tags ?? {};
-  for (const key of Object.keys(tags)) {
-    if ((RESERVED_TAG_KEYS as readonly string[]).includes(key)) {
-      issue(['tags', key], `is set by the stack itself (${RESERVED_TAG_KEYS.join(', ')}): remove it`, tags[key]);
-    }
-  }
-
   const seenDomains = new Map<string, number>();
   const seenZones = new Map<string, number>();
-  const domains = input.domains.map((given, index): EnvironmentDomain => {
-    const at = (path: (string | number)[], message: string, value: unknown): void =>
-      issue(['domains', index, ...path], message, value);
-    let domain = given.domain;
-    try {
-      domain = toALabel(given.domain, 'domain');
-    } catch (error) {
-      at(['domain'], problemOf(error, given.domain), given.domain);
-    }
-    const earlier = seenDomains.get(domain);
+  const domains = input.domains.map((checked, index): EnvironmentDomain => {
+    const earlier = seenDomains.get(checked.domain);
     if (earlier !== undefined) {
-      const same = domain === given.domain ? domain : `${domain} after IDN conversion`;
-      at(['domain'], `duplicates domains[${earlier}].domain (${same}): list each domain once`, given.domain);
+      issue(
+        ['domains', index, 'domain'],
+        `duplicates domains[${earlier}].domain (${checked.domain}): list each domain once`,
+        checked.domain,
+      );
     } else {
-      seenDomains.set(domain, index);
+      seenDomains.set(checked.domain, index);
     }
-
-    const dns = dnsOf(given.dns, (path, message, value) => at(path, message, value));
-    if (dns.kind === 'delegated') {
-      const other = seenZones.get(dns.zoneName);
+    if (checked.dns.kind === 'delegated') {
+      const other = seenZones.get(checked.dns.zoneName);
       if (other !== undefined) {
-        at(
-          ['dns', 'zoneName'],
+        issue(
+          ['domains', index, 'dns', 'zoneName'],
           `is already the delegated zone of domains[${other}]: each delegated domain needs its own zone`,
-          given.dns.kind === 'delegated' ? given.dns.zoneName : undefined,
+          checked.dns.zoneName,
         );
       } else {
-        seenZones.set(dns.zoneName, index);
+        seenZones.set(checked.dns.zoneName, index);
       }
     }
-    const rotation = given.rotation ?? {};
-    const spec: EnvironmentDomain = {
-      domain,
-      selectorPrefix: given.selectorPrefix ?? `${input.project}-${input.environment}`,
-      keyBits: (given.keyBits ?? DEFAULTS.keyBits) as KeyBits,
-      dns,
-      rotation: {
-        intervalDays: rotation.intervalDays ?? DEFAULTS.intervalDays,
-        renewBeforeDays: rotation.renewBeforeDays ?? defaultRenewBeforeDays(dns),
-        graceDays: rotation.graceDays ?? DEFAULTS.graceDays,
-        activation: rotation.activation ?? DEFAULTS.activation,
-      },
-      tlsPolicy: given.tlsPolicy === 'optional' ? 'OPTIONAL' : 'REQUIRE',
-    };
-    for (const violation of domainSpecViolations(spec)) {
-      // The domain name itself was reported above (from the name as written, not the converted one).
-      if (violation.path[0] === 'domain') continue;
-      at([...violation.path], violation.rule, violation.value);
-    }
-    return spec;
+    return { ...checked, selectorPrefix: checked.selectorPrefix ?? `${input.project}-${input.environment}` };
   });
 
   return {
     project: input.project,
     environment: input.environment,
-    aws: { accountId: input.aws.accountId, region: input.aws.region, allowedAccountIds },
+    aws: input.aws,
     backend: {
       bucket: input.backend.bucket,
       key: input.backend.key ?? `${input.project}/${input.environment}/terraform.tfstate`,
       region: input.backend.region ?? input.aws.region,
       ...(input.backend.kmsKeyId !== undefined ? { kmsKeyId: input.backend.kmsKeyId } : {}),
     },
-    tags,
+    tags: input.tags ?? {},
     notifications: { emails: input.notifications.emails, locale: input.notifications.locale ?? 'ja' },
     settings: {
       logRetentionDays: input.settings?.logRetentionDays ?? 731,
