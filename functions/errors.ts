@@ -26,3 +26,59 @@ export class ValidationError extends ByodkimError {
     super(code, message, options);
   }
 }
+
+/**
+ * A compare-and-swap write lost: someone else changed the record since it was read (DynamoDB
+ * `ConditionalCheckFailedException`). The loser re-reads and decides again; it never retries blindly.
+ */
+export class ConflictError extends ByodkimError {
+  constructor(
+    message: string,
+    public readonly expectedVersion: number,
+    options?: { cause?: unknown },
+  ) {
+    super('VERSION_CONFLICT', message, options);
+  }
+}
+
+/**
+ * An AWS call failed in a way that says "try again later": throttling, a 5xx, or a timeout (the call may
+ * or may not have taken effect). The reconciler backs off and the next run re-reads what is.
+ */
+export class TransientError extends ByodkimError {
+  constructor(
+    code: 'THROTTLED' | 'SERVICE_UNAVAILABLE' | 'TIMEOUT',
+    message: string,
+    public readonly service: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** An AWS call failed for a reason retrying will not fix by itself (not found, access denied, invalid). */
+export class ServiceError extends ByodkimError {
+  constructor(
+    code: string,
+    message: string,
+    public readonly service: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * An operator action that cannot be done in the domain's current state. The message says why and what
+ * to do instead, in English and Japanese (`messageJa`).
+ */
+export class RefusedError extends ByodkimError {
+  constructor(
+    code: string,
+    message: string,
+    public readonly messageJa: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
