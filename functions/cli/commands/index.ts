@@ -1,4 +1,6 @@
 import type { Command } from '../command';
+import { keygen } from './keygen';
+import { verifyDnsCommand } from './verify-dns';
 
 /** Every `byodkim` sub-command, in the order `byodkim help` lists them. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [keygen, verifyDnsCommand];
