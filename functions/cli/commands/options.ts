@@ -6,9 +6,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ValidationError } from '../../errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type Strict<T extends Options> = { args: string[]; options: T; strict: true; allowPositionals: false };
+/** The option values parseArgs returns for option definitions `T`. */
+export type OptionValues<T extends Options> = ReturnType<typeof parseArgs<Strict<T>>>['values'];
 
 /** Parses `args` strictly (no positionals); unknown options and missing values become ValidationErrors. */
-export function parseOptions<T extends Options>(args: readonly string[], options: T) {
+export function parseOptions<T extends Options>(args: readonly string[], options: T): OptionValues<T> {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
