@@ -37,12 +37,11 @@ export function delegatedSlots(selectorPrefix: string): readonly [string, string
   return [`${selectorPrefix}1`, `${selectorPrefix}2`];
 }
 
-/** A spec that is still being checked: any field may hold a wrong value. */
-export type UncheckedDomainSpec = {
-  readonly [K in keyof DomainSpec]: DomainSpec[K];
-};
-
-type Rule = (spec: UncheckedDomainSpec) => RuleViolation[];
+/**
+ * A rule: the violations it finds in a spec. The spec is typed, but its values come from users (an env
+ * file, construct props), so a rule checks them at run time too.
+ */
+export type DomainRule = (spec: DomainSpec) => RuleViolation[];
 
 const violation = (path: readonly (string | number)[], rule: string, value: unknown): RuleViolation => ({
   path,
@@ -63,12 +62,12 @@ function integerIn(
   return [];
 }
 
-export const domainNameRule: Rule = (spec) => {
+export const domainNameRule: DomainRule = (spec) => {
   const problem = domainProblem(spec.domain);
   return problem ? [violation(['domain'], `${problem} (an A-label such as example.com)`, spec.domain)] : [];
 };
 
-export const selectorPrefixRule: Rule = (spec) => {
+export const selectorPrefixRule: DomainRule = (spec) => {
   const problem = selectorPrefixProblem(spec.selectorPrefix);
   if (problem) return [violation(['selectorPrefix'], problem, spec.selectorPrefix)];
   if (spec.dns.kind === 'delegated') {
@@ -80,7 +79,7 @@ export const selectorPrefixRule: Rule = (spec) => {
   return [];
 };
 
-export const keyBitsRule: Rule = (spec) =>
+export const keyBitsRule: DomainRule = (spec) =>
   (KEY_BITS as readonly number[]).includes(spec.keyBits)
     ? []
     : [
@@ -91,7 +90,7 @@ export const keyBitsRule: Rule = (spec) =>
         ),
       ];
 
-export const dnsModeRule: Rule = (spec) => {
+export const dnsModeRule: DomainRule = (spec) => {
   const dns = spec.dns;
   switch (dns.kind) {
     case 'route53':
@@ -146,7 +145,7 @@ export const dnsModeRule: Rule = (spec) => {
   }
 };
 
-export const rotationRule: Rule = (spec) => {
+export const rotationRule: DomainRule = (spec) => {
   const r = spec.rotation;
   const found = [
     ...integerIn(['rotation', 'intervalDays'], r.intervalDays, 1, MAX_INTERVAL_DAYS),
@@ -189,7 +188,7 @@ export const rotationRule: Rule = (spec) => {
 };
 
 /** Every rule, in the order their violations are reported. */
-export const DOMAIN_RULES: readonly Rule[] = [
+export const DOMAIN_RULES: readonly DomainRule[] = [
   domainNameRule,
   selectorPrefixRule,
   keyBitsRule,
@@ -198,7 +197,7 @@ export const DOMAIN_RULES: readonly Rule[] = [
 ];
 
 /** Every violation of every rule; empty when the spec is valid. */
-export function domainSpecViolations(spec: UncheckedDomainSpec): RuleViolation[] {
+export function domainSpecViolations(spec: DomainSpec): RuleViolation[] {
   return DOMAIN_RULES.flatMap((rule) => rule(spec));
 }
 
