@@ -46,15 +46,20 @@ function recordNameOf(expected: ExpectedRecord): string {
 }
 
 /** A key shown briefly: every RSA-2048 SubjectPublicKeyInfo starts alike, so show its end and its length. */
-function describeKey(key: string): string {
-  return key.length <= 24 ? `"${key}"` : `"…${key.slice(-16)}" (${key.length} chars)`;
+function describeKey(key: string, lang: 'en' | 'ja' = 'en'): string {
+  if (key.length <= 24) return `"${key}"`;
+  return lang === 'en' ? `"…${key.slice(-16)}" (${key.length} chars)` : `「…${key.slice(-16)}」（${key.length} 文字）`;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function publishInstruction(expected: ExpectedRecord): BilingualText {
   const value = formatRecordValue(expected.publicKey);
   const count = splitIntoStrings(value).length;
   const strings = count === 1 ? 'one character-string' : `${count} character-strings of at most 255 characters`;
-  const stringsJa = count === 1 ? '1 つの文字列' : `255 文字以下の ${count} つの文字列`;
+  const stringsJa = count === 1 ? '1 つの文字列' : ` 255 文字以下の ${count} つの文字列`;
   return {
     en: `publish exactly one TXT record at ${recordNameOf(expected)} with the value "v=DKIM1; k=rsa; p=…" (${value.length} characters, as ${strings} in that one record)`,
     ja: `${recordNameOf(expected)} に TXT レコードを 1 件だけ、値「v=DKIM1; k=rsa; p=…」（${value.length} 文字、1 件のレコード内で${stringsJa}に分割）で登録してください`,
@@ -81,7 +86,7 @@ function diagnosis(
     ...(viaCname ? { viaCname } : {}),
     message: {
       en: [message.en, ...all.map((n) => n.en)].join(' '),
-      ja: [message.ja, ...all.map((n) => n.ja)].join(' '),
+      ja: [message.ja, ...all.map((n) => n.ja)].join(''),
     },
   };
 }
@@ -179,7 +184,7 @@ function multipleRecords(expected: ExpectedRecord, answer: TxtAnswer): RecordDia
   const instruction = publishInstruction(expected);
   return diagnosis('multiple-records', answer, {
     en: `${values.length} TXT records at ${answer.name}: ${situation.en} In short: ${instruction.en}.`,
-    ja: `${answer.name} に TXT レコードが ${values.length} 件あります: ${situation.ja} つまり、${instruction.ja}。`,
+    ja: `${answer.name} に TXT レコードが ${values.length} 件あります: ${situation.ja}つまり、${instruction.ja}。`,
   });
 }
 
@@ -261,7 +266,7 @@ export function diagnoseRecord(expected: ExpectedRecord, answer: TxtAnswer, doub
   if (isPart) {
     const cut = isPrefix ? { en: 'its beginning', ja: '先頭部分' } : { en: 'a part', ja: '一部分' };
     return diagnosis('key-truncated', answer, {
-      en: `the key at ${answer.name} is cut short: p= holds only ${cut.en} of the expected key (${published.length} of ${expected.publicKey.length} characters; the whole value is ${value.length} characters). A value longer than 255 characters must be entered as several character-strings of ONE record ("first 255" "rest"), not cut. ${publishInstruction(expected).en}.`,
+      en: `the key at ${answer.name} is cut short: p= holds only ${cut.en} of the expected key (${published.length} of ${expected.publicKey.length} characters; the whole value is ${value.length} characters). A value longer than 255 characters must be entered as several character-strings of ONE record ("first 255" "rest"), not cut. ${capitalised(publishInstruction(expected).en)}.`,
       ja: `${answer.name} の鍵が途中で切れています: p= には期待される鍵の${cut.ja}しかありません（${expected.publicKey.length} 文字中 ${published.length} 文字。値全体は ${value.length} 文字）。255 文字を超える値は切り捨てず、1 件のレコード内で複数の文字列（"先頭 255 文字" "残り"）として登録してください。${publishInstruction(expected).ja}。`,
     });
   }
@@ -286,7 +291,7 @@ export function diagnoseRecord(expected: ExpectedRecord, answer: TxtAnswer, doub
   }
   if (record.bits !== undefined && record.bits < MINIMUM_KEY_BITS) {
     return diagnosis('weak-key', answer, {
-      en: `the key at ${answer.name} is only ${record.bits} bits; RFC 8301 forbids verifiers to accept RSA keys shorter than ${MINIMUM_KEY_BITS} bits, so every signature fails. ${publishInstruction(expected).en}.`,
+      en: `the key at ${answer.name} is only ${record.bits} bits; RFC 8301 forbids verifiers to accept RSA keys shorter than ${MINIMUM_KEY_BITS} bits, so every signature fails. ${capitalised(publishInstruction(expected).en)}.`,
       ja: `${answer.name} の鍵は ${record.bits} ビットしかありません。RFC 8301 により ${MINIMUM_KEY_BITS} ビット未満の RSA 鍵は検証側で受け入れられず、すべての署名が失敗します。${publishInstruction(expected).ja}。`,
     });
   }
@@ -331,6 +336,6 @@ export function diagnoseRecord(expected: ExpectedRecord, answer: TxtAnswer, doub
   }
   return diagnosis('wrong-key', answer, {
     en: `the record at ${answer.name} holds a different key (perhaps an old value): published p= ends ${describeKey(record.publicKey)}, expected ends ${describeKey(expected.publicKey)}. Replace the value: ${publishInstruction(expected).en}.`,
-    ja: `${answer.name} のレコードには別の鍵（古い値の可能性があります）が登録されています: 登録済みの p= の末尾は ${describeKey(record.publicKey)}、期待される末尾は ${describeKey(expected.publicKey)} です。値を置き換えてください: ${publishInstruction(expected).ja}。`,
+    ja: `${answer.name} のレコードには別の鍵（古い値の可能性があります）が登録されています: 登録済みの p= の末尾は ${describeKey(record.publicKey, 'ja')}、期待される末尾は ${describeKey(expected.publicKey, 'ja')} です。値を置き換えてください: ${publishInstruction(expected).ja}。`,
   });
 }
