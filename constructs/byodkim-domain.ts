@@ -179,6 +179,10 @@ export class ByodkimDomain extends Construct {
       fail(error instanceof ByodkimError ? error.message : String(error), 'domain');
     }
     this.domain = domain;
+    const kind = (props.dns as { kind?: unknown } | undefined)?.kind;
+    if (kind !== 'route53' && kind !== 'external' && kind !== 'delegated') {
+      fail(`dns.kind must be "route53", "external" or "delegated" (given ${formatValue(kind)})`, 'dns.kind');
+    }
 
     this.spec = ByodkimDomain.specOf(domain, props);
     const violations = domainSpecViolations(this.spec).filter((v) => !Token.isUnresolved(v.value));
