@@ -46,8 +46,11 @@ export async function run(
       io.stderr(`byodkim ${name}: ${error.message}\n`);
       return ExitCode.USAGE;
     }
-    if (error instanceof TypeError && (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      io.stderr(`byodkim ${name}: ${error.message}\n\n${command.usage}\n`);
+    // node:util parseArgs errors carry a code; check it rather than `instanceof TypeError`, which fails
+    // across realms (e.g. under jest's module sandbox).
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      io.stderr(`byodkim ${name}: ${(error as Error).message}\n\n${command.usage}\n`);
       return ExitCode.USAGE;
     }
     throw error;

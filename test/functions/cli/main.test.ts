@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { run } from '../../../functions/cli/main';
 import type { Command } from '../../../functions/cli/command';
 import { ValidationError } from '../../../functions/errors';
@@ -26,7 +27,25 @@ const failing: Command = {
   },
 };
 
+const strict: Command = {
+  name: 'strict',
+  summary: 'parses its options strictly',
+  usage: 'usage: byodkim strict [--known]',
+  run: async (args) => {
+    parseArgs({ args: [...args], options: { known: { type: 'boolean' } }, strict: true });
+    return 0;
+  },
+};
+
 describe('the byodkim dispatcher', () => {
+  it('turns an unknown option into a usage error with exit 2, without a stack trace', async () => {
+    const c = capture();
+    expect(await run(['strict', '--nope'], c.io, [strict])).toBe(2);
+    expect(c.err.join('')).toMatch(/^byodkim strict: Unknown option '--nope'/);
+    expect(c.err.join('')).toContain('usage: byodkim strict [--known]');
+    expect(c.err.join('')).not.toContain('    at ');
+  });
+
   it('lists the commands and exits 2 when no command is given', async () => {
     const c = capture();
     expect(await run([], c.io, [echo, failing])).toBe(2);
