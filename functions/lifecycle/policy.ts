@@ -73,6 +73,8 @@ export const DESTROYED_KEYS_KEPT = 6;
 export const ESCALATION_INTERVAL_DAYS = 7;
 /** A DNS team that repeats the same mistake is told again after this long. */
 export const CORRECTION_REPEAT_DAYS = 3;
+/** A manual activation waiting for approve is announced again this often. */
+export const APPROVAL_REMINDER_MS = DAY_MS;
 /** SES FAILED is investigated again after this long if it persists. */
 export const SES_FAILURE_RECHECK_MS = 3 * DAY_MS;
 
@@ -97,6 +99,8 @@ export type Action =
 
 /** Which recorded request a notification delivers (its `deliveredAt` is set once it was sent). */
 export type DeliveryRef =
+  /** An operator notice sent once (or once per reminder period) per topic, e.g. `approval:<keyId>`. */
+  | { readonly kind: 'topic'; readonly topic: string }
   | { readonly kind: 'publication'; readonly keyId: string }
   | { readonly kind: 'revocation'; readonly keyId: string }
   | { readonly kind: 'delegation' };
@@ -492,20 +496,15 @@ const repairDrift: Policy = (ctx) => {
       },
       key.selector,
     ),
+    { kind: 'topic', topic },
   );
   const told = state.notified[topic] !== undefined;
   if (!check.verified || !stored(ctx, key)) {
     if (told) return wait(`SES drifted from ${key.selector} and its record is not verified`);
-    return act({ ...state, notified: { ...state.notified, [topic]: now } }, 'SES drifted; the record is not verified', [
-      operators,
-    ]);
+    return act(state, 'SES drifted; the record is not verified', [operators]);
   }
   return act(
-    {
-      ...state,
-      switching: { keyId: key.keyId, startedAt: now, reason: 'repair' },
-      notified: { ...state.notified, [topic]: now },
-    },
+    { ...state, switching: { keyId: key.keyId, startedAt: now, reason: 'repair' } },
     `SES drifted from ${key.selector}: switching it back`,
     [{ type: 'ses-put-signing-key', keyId: key.keyId, selector: key.selector }, ...(told ? [] : [operators])],
   );
@@ -517,6 +516,9 @@ const activateVerifiedKey: Policy = (ctx) => {
   const key = inFlightKey(state);
   if (!key || key.state !== 'dns-verified' || state.switching) return undefined;
   const check = checkRecord(spec, key, obs);
+  if (!check.verified && (check.unobserved || check.diagnosis.code === 'lookup-failed')) {
+    return wait(`a DNS server did not answer for ${key.selector}; looking again`, now + PROPAGATION_POLL_MS);
+  }
   if (!check.verified) {
     return act(
       withKey(state, key.keyId, { state: 'dns-requested', dnsVerifiedAt: undefined }),
@@ -529,10 +531,13 @@ const activateVerifiedKey: Policy = (ctx) => {
   const urgent = key.reason === 'compromise' || state.compromiseHoldAt !== undefined;
   if (spec.rotation.activation === 'manual' && key.approvedAt === undefined && !urgent) {
     const topic = `approval:${key.keyId}`;
-    if (state.notified[topic] !== undefined) return wait(`${key.selector} is verified and waits for approve`);
+    const asked = state.notified[topic];
+    if (asked !== undefined && now < asked + APPROVAL_REMINDER_MS) {
+      return wait(`${key.selector} is verified and waits for approve`, asked + APPROVAL_REMINDER_MS);
+    }
     return act(
-      { ...state, notified: { ...state.notified, [topic]: now } },
-      `${key.selector} is verified: asking the operators to approve`,
+      state,
+      `${key.selector} is verified: asking the operators to approve${asked !== undefined ? ' (reminder)' : ''}`,
       [
         notify(
           operatorNotice(
@@ -544,6 +549,7 @@ const activateVerifiedKey: Policy = (ctx) => {
             },
             key.selector,
           ),
+          { kind: 'topic', topic },
         ),
       ],
     );
@@ -933,23 +939,20 @@ const notifyOverdue: Policy = ({ spec, state, now }) => {
   const topic = `overdue:${key.keyId}`;
   if (now < limit || state.notified[topic] !== undefined) return undefined;
   const pending = inFlightKey(state);
-  return act(
-    { ...state, notified: { ...state.notified, [topic]: now } },
-    `${key.selector} is older than ${spec.rotation.intervalDays} days`,
-    [
-      notify(
-        operatorNotice(
-          spec,
-          'key-overdue',
-          {
-            en: `Selector ${key.selector} has signed for more than ${spec.rotation.intervalDays} days. ${pending ? `Its replacement ${pending.selector} is ${pending.state}.` : 'No replacement is in flight.'} It keeps signing until the replacement is verified: mail stays signed.`,
-            ja: `セレクター ${key.selector} の使用期間が ${spec.rotation.intervalDays} 日を超えました。${pending ? `後継の ${pending.selector} は ${pending.state} です。` : '後継の鍵はまだありません。'}後継の検証が完了するまで現在の鍵で署名を続けるため、メールの署名は途切れません。`,
-          },
-          key.selector,
-        ),
+  return act(state, `${key.selector} is older than ${spec.rotation.intervalDays} days`, [
+    notify(
+      operatorNotice(
+        spec,
+        'key-overdue',
+        {
+          en: `Selector ${key.selector} has signed for more than ${spec.rotation.intervalDays} days. ${pending ? `Its replacement ${pending.selector} is ${pending.state}.` : 'No replacement is in flight.'} It keeps signing until the replacement is verified: mail stays signed.`,
+          ja: `セレクター ${key.selector} の使用期間が ${spec.rotation.intervalDays} 日を超えました。${pending ? `後継の ${pending.selector} は ${pending.state} です。` : '後継の鍵はまだありません。'}後継の検証が完了するまで現在の鍵で署名を続けるため、メールの署名は途切れません。`,
+        },
+        key.selector,
       ),
-    ],
-  );
+      { kind: 'topic', topic },
+    ),
+  ]);
 };
 
 /** Keep the state item small: drop the oldest destroyed keys (the event items keep the history). */
@@ -1028,6 +1031,7 @@ export function applyOutcome(state: DomainState, action: Action, outcome: Action
   }
   if (action.type === 'notify' && action.deliveryOf) {
     const ref = action.deliveryOf;
+    if (ref.kind === 'topic') return { ...state, notified: { ...state.notified, [ref.topic]: now } };
     if (ref.kind === 'delegation' && state.delegation?.request) {
       return {
         ...state,

@@ -116,10 +116,11 @@ export interface StateStore {
   load(domain: string): Promise<DomainState | undefined>;
   /**
    * Writes `state` only if the stored version equals `expectedVersion` (0: the item must not exist);
-   * `state.version` must be `expectedVersion + 1`. Throws `ConflictError` when another writer won.
+   * `state.version` must be `expectedVersion + 1`. `events` are written in the same transaction (DynamoDB
+   * TransactWriteItems: the state item plus one event item each). Throws `ConflictError` when another
+   * writer won; nothing is written then.
    */
-  save(state: DomainState, expectedVersion: number): Promise<void>;
-  appendEvents(events: readonly LifecycleEvent[]): Promise<void>;
+  save(state: DomainState, expectedVersion: number, events?: readonly LifecycleEvent[]): Promise<void>;
 }
 
 /** SNS: change requests to DNS teams, notices to operators. */

@@ -38,6 +38,8 @@ export interface ReconcileOptions {
   readonly maxSteps?: number;
   /** The decision core; tests inject deliberately faulty ones to prove the invariant checker. */
   readonly decide?: DecideFn;
+  /** Compute the named conditions for the result (status output). @default true */
+  readonly describe?: boolean;
 }
 
 export interface StepRecord {
@@ -146,7 +148,8 @@ async function saveQuietly(
     await ports.stateStore.save(next, expected);
     return next;
   } catch (error) {
-    if (error instanceof ConflictError) return undefined; // someone else is running: they will record it
+    // Someone else is running (they record it), or the store is throttling (the next run repairs it).
+    if (error instanceof ConflictError || isExpectedFailure(error)) return undefined;
     throw error;
   }
 }
@@ -188,7 +191,7 @@ export async function reconcile(
       domain,
       state: last.state,
       steps,
-      conditions: last.obs ? conditionsFor(spec, last.state, last.obs, now) : [],
+      conditions: last.obs && options.describe !== false ? conditionsFor(spec, last.state, last.obs, now) : [],
       ...(message ? { message } : {}),
       ...(last.obs ? { observations: last.obs } : {}),
       ...extra,
@@ -197,7 +200,17 @@ export async function reconcile(
 
   while (steps.length < maxSteps) {
     const now = ports.clock.now();
-    const loaded = (await ports.stateStore.load(domain)) ?? initialState(domain, now);
+    let loaded: DomainState;
+    try {
+      loaded = (await ports.stateStore.load(domain)) ?? initialState(domain, now);
+    } catch (error) {
+      if (!isExpectedFailure(error)) throw error;
+      // Nothing can be recorded without the state item: report and let the schedule retry.
+      return result('failed', {
+        error: { code: error.code, message: error.message, transient: error instanceof TransientError },
+        requeueAfterMs: 5 * 60_000,
+      });
+    }
     last = { state: loaded };
     let obs: Observations;
     try {
@@ -233,8 +246,17 @@ export async function reconcile(
 
     // Write ahead: the intent is recorded before any side effect.
     const intended: DomainState = { ...decision.next, version: loaded.version + 1, updatedAt: now };
+    const event = {
+      at: now,
+      domain,
+      version: intended.version,
+      policy: '',
+      message: decision.message,
+      actions: decision.actions.map(describeAction),
+    };
+    const policy = command && state !== loaded ? `command:${command.action}` : decision.policy;
     try {
-      await ports.stateStore.save(intended, loaded.version);
+      await ports.stateStore.save(intended, loaded.version, [{ ...event, policy }]);
     } catch (error) {
       if (!(error instanceof ConflictError)) {
         if (isExpectedFailure(error)) return recordFailure(error, loaded);
@@ -245,7 +267,6 @@ export async function reconcile(
       if (conflicts >= 3) return result('conflict');
       continue; // another invocation moved first: re-read and decide again
     }
-    const policy = command && state !== loaded ? `command:${command.action}` : decision.policy;
     command = undefined;
     const step: StepRecord = {
       policy,
@@ -256,9 +277,6 @@ export async function reconcile(
     steps.push(step);
     last = { state: intended, obs };
     ports.logger.log('info', 'lifecycle.step', { domain, ...step });
-    await ports.stateStore.appendEvents([
-      { at: now, domain, version: intended.version, policy, message: decision.message, actions: step.actions },
-    ]);
     emitStepMetrics(ports, loaded, decision);
 
     let current = intended;
