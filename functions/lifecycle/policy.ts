@@ -931,6 +931,21 @@ const destroyKeys: Policy = (ctx) => {
   return undefined;
 };
 
+/**
+ * A key recorded destroyed whose deletion never reached the key store (the run died between recording the
+ * intent and calling the key store): schedule the deletion now.
+ */
+const finishDestruction: Policy = ({ state, obs }) => {
+  for (const key of state.keys) {
+    if (key.state !== 'destroyed') continue;
+    if (!obs.keys.some((k) => k.keyId === key.keyId && k.deletionScheduledAt === undefined)) continue;
+    return act(state, `the deletion of ${key.keyId} did not reach the key store: scheduling it again`, [
+      { type: 'destroy-key', keyId: key.keyId, recoveryWindowDays: KEY_RECOVERY_WINDOW_DAYS },
+    ]);
+  }
+  return undefined;
+};
+
 /** The active key is older than the rotation interval (a DNS team is late): tell the operators once. */
 const notifyOverdue: Policy = ({ spec, state, now }) => {
   const key = activeKey(state);
@@ -956,8 +971,11 @@ const notifyOverdue: Policy = ({ spec, state, now }) => {
 };
 
 /** Keep the state item small: drop the oldest destroyed keys (the event items keep the history). */
-const pruneHistory: Policy = ({ state }) => {
-  const destroyed = state.keys.filter((k) => k.state === 'destroyed');
+const pruneHistory: Policy = ({ state, obs }) => {
+  // Only keys whose deletion the key store has confirmed (finishDestruction repairs the others first).
+  const destroyed = state.keys.filter(
+    (k) => k.state === 'destroyed' && !obs.keys.some((s) => s.keyId === k.keyId && s.deletionScheduledAt === undefined),
+  );
   if (destroyed.length <= DESTROYED_KEYS_KEPT) return undefined;
   const drop = new Set(destroyed.slice(0, destroyed.length - DESTROYED_KEYS_KEPT).map((k) => k.keyId));
   return act(
@@ -983,6 +1001,7 @@ export const POLICIES: readonly (readonly [string, Policy])[] = [
   ['retireKeys', retireKeys],
   ['confirmRevocation', confirmRevocation],
   ['destroyKeys', destroyKeys],
+  ['finishDestruction', finishDestruction],
   ['notifyOverdue', notifyOverdue],
   ['pruneHistory', pruneHistory],
 ];

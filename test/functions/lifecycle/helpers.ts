@@ -11,6 +11,7 @@ import { defaultRenewBeforeDays, type DomainSpec } from '../../../functions/life
 import { World, type IdentitySetup } from '../../../functions/lifecycle/simulation/world';
 import { InvariantChecker, SecretScanner } from '../../../functions/lifecycle/simulation/invariants';
 import type { DomainState } from '../../../functions/lifecycle/state';
+import { SimulatedCrash } from '../../../functions/lifecycle/memory/faults';
 
 const pairs: KeyPair[] = [];
 
@@ -81,10 +82,14 @@ export interface Harness {
 export function harness(
   spec: DomainSpec,
   identity: IdentitySetup | 'easy-dkim' | 'none' = 'easy-dkim',
-  options: { start?: number } = {},
+  options: { start?: number; gate?: () => Promise<void> } = {},
 ): Harness {
   const all = testPairs(POOL + 1);
-  const world = new World({ start: options.start ?? START, keys: all.slice(0, POOL) });
+  const world = new World({
+    start: options.start ?? START,
+    keys: all.slice(0, POOL),
+    ...(options.gate ? { gate: options.gate } : {}),
+  });
   world.addDomain(
     spec,
     identity === 'easy-dkim' ? { kind: 'easy-dkim' } : identity === 'none' ? { kind: 'none' } : identity,
@@ -126,7 +131,15 @@ export function harness(
       while (next <= end) {
         world.clock.set(next);
         checker.account(spec.domain, next);
-        const result = await h.run();
+        let result: ReconcileResult;
+        try {
+          result = await h.run();
+        } catch (error) {
+          if (!(error instanceof SimulatedCrash)) throw error;
+          checker.checkDomain(spec.domain, next);
+          next += MINUTE_MS; // the Lambda's asynchronous retry
+          continue;
+        }
         checker.checkDomain(spec.domain, next);
         const requeue = result.requeueAfterMs;
         const periodic = next + every;
