@@ -258,14 +258,13 @@ export class SimDnsTeam {
   }
 
   /**
-   * True when the team was late for a request of this domain sent within [from, to]: no correct record
-   * within the lead time (or still none, past it).
+   * True when a request of this domain sent within [from, to] could still excuse an old key: the team
+   * answered it after its lead time, or has not answered it yet (a verdict must wait for the answer).
    */
-  lateFor(domain: string, from: number, to: number): boolean {
+  mayExcuse(domain: string, from: number, to: number): boolean {
     for (const r of this.requests.values()) {
       if (r.domain !== domain || r.kind === 'revoke' || r.sentAt < from || r.sentAt > to) continue;
-      const due = r.sentAt + r.leadTimeDays * DAY_MS;
-      if ((r.correctAt ?? Infinity) > due && (r.correctAt !== undefined || to > due)) return true;
+      if (r.correctAt === undefined || r.correctAt > r.sentAt + r.leadTimeDays * DAY_MS) return true;
     }
     return false;
   }

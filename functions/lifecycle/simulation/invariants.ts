@@ -89,7 +89,10 @@ export interface CheckerContext {
   readonly keyStore: MemoryKeyStore;
   readonly specOf: (domain: string) => DomainSpec;
   readonly stateOf: (domain: string) => DomainState | undefined;
-  /** Invariant 4's exception: the DNS team answered after the lead time for a request sent in [from, to]. */
+  /**
+   * Invariant 4's exception: a DNS-team request sent in [from, to] was answered after its lead time — or
+   * is not answered yet, so the verdict waits until it is.
+   */
   readonly teamLate: (domain: string, from: number, to: number) => boolean;
   /** Domains whose rotation an operator held up (disable, rollback…): invariant 4 does not apply. */
   readonly operatorTouched: (domain: string) => boolean;
@@ -294,9 +297,9 @@ export class InvariantChecker {
     if (identity?.publicKey && identity.origin === 'EXTERNAL') {
       const history = this.keyHistory.get(domain)?.get(identity.publicKey);
       if (history && !history.overReported && now - history.firstSigned > spec.rotation.intervalDays * DAY_MS) {
-        history.overReported = true;
         const excused = this.ctx.teamLate(domain, history.firstSigned, now) || this.ctx.operatorTouched(domain);
         if (!excused) {
+          history.overReported = true;
           this.violate(
             4,
             domain,
@@ -317,7 +320,7 @@ export class InvariantChecker {
     const { ses } = this.ctx;
     const spec = this.ctx.specOf(domain);
     const from = this.accountedUntil.get(domain) ?? now;
-    if (now <= from && this.accountedUntil.has(domain)) return;
+    // Even at the same instant: a switch that just happened must start its key's history (invariant 4).
     this.accountedUntil.set(domain, now);
     const timeline = ses.timeline(domain);
     const sendingFrom = this.ctx.sendingFrom(domain);

@@ -239,7 +239,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         const json = states.get(d);
         return json === undefined ? undefined : JSON.parse(json);
       },
-      teamLate: (d, from, to) => team.lateFor(d, from, to),
+      teamLate: (d, from, to) => team.mayExcuse(d, from, to),
       operatorTouched: () => false,
       sendingFrom: (d) => sendingFrom.get(d),
     },

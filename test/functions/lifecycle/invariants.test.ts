@@ -185,6 +185,39 @@ describe('the invariant checker catches a faulty engine', () => {
   );
 });
 
+describe('invariant 4 and a late DNS team', () => {
+  it('excuses a key that outlives its interval because the DNS team answered after the lead time', async () => {
+    const report = await simulate({
+      domains: 2,
+      days: 400,
+      dnsMode: 'external',
+      faults: 0,
+      seed: 3,
+      keyPairs: pairs(),
+      team: { lateRate: 1, mistakeRate: 0 },
+      adjustSpec: (spec) => ({ ...spec, rotation: { ...spec.rotation, renewBeforeDays: 5 } }),
+    });
+    expect(report.keys.overInterval).toBeGreaterThan(0);
+    expect(report.keys.overIntervalExcused).toBe(report.keys.overInterval);
+    expect(report.violations.total).toBe(0);
+    expect(report.unsignedMinutes).toBe(0);
+  });
+
+  it('does not excuse a renewBefore too short for the lead time when the DNS team answers in time', async () => {
+    const report = await simulate({
+      domains: 2,
+      days: 400,
+      dnsMode: 'external',
+      faults: 0,
+      seed: 3,
+      keyPairs: pairs(),
+      team: { lateRate: 0, mistakeRate: 0 },
+      adjustSpec: (spec) => ({ ...spec, rotation: { ...spec.rotation, renewBeforeDays: 2 } }),
+    });
+    expect(report.violations.byInvariant['4']).toBeGreaterThan(0);
+  });
+});
+
 describe('unsigned minutes', () => {
   it('counts the minutes an engine that switches before DNS is published leaves mail unverifiable', async () => {
     const report = await simulate({
