@@ -4,22 +4,13 @@ import path from 'node:path';
 import type * as NodeCrypto from 'node:crypto';
 import type * as NodeFs from 'node:fs';
 import { run } from '../../../functions/cli/main';
+import { capture } from '../../support/cli';
 import { parseRecord, parseZoneFileRecord } from '../../../functions/dkim/record';
 import { expectNoKeyMaterial } from '../dkim/fixtures';
 
 const crypto = jest.requireActual<typeof NodeCrypto>('node:crypto');
 /** The real fs module object (the one `import fs from 'node:fs'` in the command calls through). */
 const realFs = jest.requireActual<typeof NodeFs>('node:fs');
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
 
 let dir: string;
 beforeEach(() => {

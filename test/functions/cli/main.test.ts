@@ -1,13 +1,8 @@
 import { parseArgs } from 'node:util';
 import { run } from '../../../functions/cli/main';
+import { capture } from '../../support/cli';
 import type { Command } from '../../../functions/cli/command';
 import { ValidationError } from '../../../functions/errors';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
-}
 
 const echo: Command = {
   name: 'echo',
@@ -41,38 +36,38 @@ describe('the byodkim dispatcher', () => {
   it('turns an unknown option into a usage error with exit 2, without a stack trace', async () => {
     const c = capture();
     expect(await run(['strict', '--nope'], c.io, [strict])).toBe(2);
-    expect(c.err.join('')).toMatch(/^byodkim strict: Unknown option '--nope'/);
-    expect(c.err.join('')).toContain('usage: byodkim strict [--known]');
-    expect(c.err.join('')).not.toContain('    at ');
+    expect(c.err()).toMatch(/^byodkim strict: Unknown option '--nope'/);
+    expect(c.err()).toContain('usage: byodkim strict [--known]');
+    expect(c.err()).not.toContain('    at ');
   });
 
   it('lists the commands and exits 2 when no command is given', async () => {
     const c = capture();
     expect(await run([], c.io, [echo, failing])).toBe(2);
-    expect(c.out.join('')).toContain('echo  prints its arguments');
+    expect(c.out()).toContain('echo  prints its arguments');
   });
 
   it('runs the named command with the remaining arguments', async () => {
     const c = capture();
     expect(await run(['echo', 'a', 'b'], c.io, [echo])).toBe(0);
-    expect(c.out.join('')).toBe('a b');
+    expect(c.out()).toBe('a b');
   });
 
   it('prints a command usage for --help', async () => {
     const c = capture();
     expect(await run(['echo', '--help'], c.io, [echo])).toBe(0);
-    expect(c.out.join('')).toContain('usage: byodkim echo');
+    expect(c.out()).toContain('usage: byodkim echo');
   });
 
   it('refuses an unknown command with exit 2', async () => {
     const c = capture();
     expect(await run(['nope'], c.io, [echo])).toBe(2);
-    expect(c.err.join('')).toContain('unknown command "nope"');
+    expect(c.err()).toContain('unknown command "nope"');
   });
 
   it('turns a ByodkimError into one line and exit 2, without a stack trace', async () => {
     const c = capture();
     expect(await run(['fail'], c.io, [failing])).toBe(2);
-    expect(c.err.join('')).toBe('byodkim fail: selector "a.b" must not contain dots\n');
+    expect(c.err()).toBe('byodkim fail: selector "a.b" must not contain dots\n');
   });
 });

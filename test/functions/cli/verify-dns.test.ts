@@ -3,19 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../../../functions/cli/main';
+import { capture } from '../../support/cli';
 import { parseZoneFileRecord } from '../../../functions/dkim/record';
 import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../dkim/dns-test-server';
 import { expectNoKeyMaterial } from '../dkim/fixtures';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
 
 const DOMAIN = 'example.test';
 const SELECTOR = 'mail-prod-20250907-1';

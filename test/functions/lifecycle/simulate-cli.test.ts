@@ -1,17 +1,8 @@
 /** `byodkim simulate`, in process through the dispatcher. */
 import { run } from '../../../functions/cli/main';
+import { capture } from '../../support/cli';
 
 jest.setTimeout(120_000);
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
 
 const args = ['simulate', '--domains', '6', '--days', '400', '--dns-mode', 'mixed', '--faults', '0.05', '--seed', '7'];
 
