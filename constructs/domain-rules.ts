@@ -209,12 +209,20 @@ export function formatPath(path: readonly (string | number)[]): string {
   }, '');
 }
 
+/** Stands in for NaN and ±Infinity inside JSON.stringify, which would otherwise write them as `null`. */
+const NON_FINITE = '\u2063non-finite\u2063';
+
 /** A value as the user wrote it, short enough for one line. */
 export function formatValue(value: unknown): string {
   if (value === undefined) return 'nothing (the field is missing)';
   let text: string;
   try {
-    text = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
+    text =
+      typeof value === 'bigint'
+        ? `${value}n`
+        : (JSON.stringify(value, (_key, v: unknown) =>
+            typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}` : v,
+          )?.replace(new RegExp(`"${NON_FINITE}(-?Infinity|NaN)"`, 'g'), '$1') ?? String(value));
   } catch {
     text = String(value);
   }

@@ -115,4 +115,11 @@ describe('formatting', () => {
     expect(formatValue(undefined)).toBe('nothing (the field is missing)');
     expect(formatValue('y'.repeat(200))).toHaveLength(120);
   });
+
+  it('writes numbers JSON cannot hold as written, not as null', () => {
+    expect(formatValue(NaN)).toBe('NaN');
+    expect(formatValue(Infinity)).toBe('Infinity');
+    expect(formatValue(-Infinity)).toBe('-Infinity');
+    expect(formatValue({ days: NaN })).toBe('{"days":NaN}');
+  });
 });
