@@ -45,6 +45,7 @@ import {
   activeKey,
   inFlightKey,
   keyBySelector,
+  rollbackCandidate,
   withKey,
   type DnsTeamRequest,
   type DomainState,
@@ -361,6 +362,24 @@ const investigateSesFailure: Policy = (ctx) => {
     );
     if (inFlightKey(state))
       return act(marked, `SES ${ses.status} and key lost: a rotation is already in flight`, [operators]);
+    // The previous key, still published in its grace period, signs again at once (a new key takes
+    // minutes in route53 mode, but the DNS team's lead time in external mode).
+    const previous = rollbackCandidate(marked);
+    if (previous && stored(ctx, previous) && checkRecord(spec, previous, obs).verified) {
+      return act(
+        { ...marked, switching: { keyId: previous.keyId, startedAt: now, reason: 'repair' } },
+        `SES ${ses.status} and key ${key.keyId} lost: switching back to ${previous.selector} (still in its grace period)`,
+        [{ type: 'ses-put-signing-key', keyId: previous.keyId, selector: previous.selector }, operators],
+      );
+    }
+    // Delegated mode: the other slot may still hold a key in its grace period; never overwrite it.
+    if (spec.dns.kind === 'delegated' && chooseSlot(marked).occupant) {
+      return act(
+        { ...marked, rotationRequestedAt: marked.rotationRequestedAt ?? now },
+        `SES ${ses.status} and key ${key.keyId} lost: a new key follows as soon as its slot is free`,
+        [operators],
+      );
+    }
     return act(startKey(ctx, marked, 'regenerate'), `SES ${ses.status} and key ${key.keyId} lost: regenerating`, [
       operators,
     ]);
@@ -388,10 +407,14 @@ const investigateSesFailure: Policy = (ctx) => {
     ]);
   }
   if (writable(spec)) {
-    return act(marked, `SES ${ses.status}: the record is wrong (${check.diagnosis.code}); writing it again`, [
-      publishAction(spec, key),
-      notify(text({ en: 'The record was written again.', ja: 'レコードを再登録しました。' })),
-    ]);
+    return act(
+      withKey(marked, key.keyId, { recordRepairedAt: now }),
+      `SES ${ses.status}: the record is wrong (${check.diagnosis.code}); writing it again`,
+      [
+        publishAction(spec, key),
+        notify(text({ en: 'The record was written again.', ja: 'レコードを再登録しました。' })),
+      ],
+    );
   }
   const request = key.dnsRequest ?? newRequest(key.keyId, now, leadTimeDays(spec));
   return act(
@@ -507,6 +530,58 @@ const repairDrift: Policy = (ctx) => {
     { ...state, switching: { keyId: key.keyId, startedAt: now, reason: 'repair' } },
     `SES drifted from ${key.selector}: switching it back`,
     [{ type: 'ses-put-signing-key', keyId: key.keyId, selector: key.selector }, ...(told ? [] : [operators])],
+  );
+};
+
+/**
+ * The active key's record is wrong on the authoritative servers (removed or changed by hand): receivers
+ * fail its signatures from now on, and SES stops signing at its next check. Put it back at once — write it
+ * (route53 / delegated) or tell the DNS team exactly what is wrong (external) — instead of waiting for SES.
+ */
+const repairActiveRecord: Policy = (ctx) => {
+  const { spec, state, obs, now } = ctx;
+  const key = activeKey(state);
+  if (!key || state.switching || key.publicKey === undefined) return undefined;
+  const check = checkRecord(spec, key, obs);
+  if (check.authoritativeOk || check.unobserved || check.diagnosis.code === 'lookup-failed') return undefined;
+  if (spec.dns.kind === 'delegated' && state.delegation?.verifiedAt === undefined) return undefined;
+  const topic = `record:${key.keyId}`;
+  const told = state.notified[topic] !== undefined && now < state.notified[topic] + DAY_MS;
+  const operators = told
+    ? []
+    : [
+        notify(
+          operatorNotice(
+            spec,
+            'signing-drift',
+            {
+              en: `The DNS record of the active selector ${key.selector} of ${spec.domain} changed outside byodkim: ${check.diagnosis.message.en} ${writable(spec) ? 'byodkim is writing it again.' : 'The DNS team was asked to put it back.'}`,
+              ja: `${spec.domain} の有効なセレクター ${key.selector} の DNS レコードが byodkim の外で変更されました: ${check.diagnosis.message.ja} ${writable(spec) ? 'byodkim が再登録します。' : 'DNS 管理チームに復旧を依頼しました。'}`,
+            },
+            key.selector,
+          ),
+          { kind: 'topic', topic },
+        ),
+      ];
+  if (writable(spec)) {
+    if (key.recordRepairedAt !== undefined && now < key.recordRepairedAt + PROPAGATION_POLL_MS) {
+      return wait(`the record of ${key.selector} was written again`, key.recordRepairedAt + PROPAGATION_POLL_MS);
+    }
+    return act(
+      withKey(state, key.keyId, { recordRepairedAt: now }),
+      `the record of the active selector ${key.selector} is wrong (${check.diagnosis.code}): writing it again`,
+      [publishAction(spec, key), ...operators],
+    );
+  }
+  const request = key.dnsRequest ?? newRequest(key.keyId, now, leadTimeDays(spec));
+  const mistake = check.diagnosis.code;
+  if (request.reportedMistake === mistake && now < (request.reportedMistakeAt ?? 0) + CORRECTION_REPEAT_DAYS * DAY_MS) {
+    return wait(`the DNS team was asked to put back ${key.selector} (${mistake})`);
+  }
+  return act(
+    withKey(state, key.keyId, { dnsRequest: { ...request, reportedMistake: mistake, reportedMistakeAt: now } }),
+    `the record of the active selector ${key.selector} is wrong (${mistake}): asking the DNS team to put it back`,
+    [notify(correctionRequest(spec, key, request, check.diagnosis, now)), ...operators],
   );
 };
 
@@ -992,6 +1067,7 @@ export const POLICIES: readonly (readonly [string, Policy])[] = [
   ['investigateSesFailure', investigateSesFailure],
   ['completeSwitch', completeSwitch],
   ['repairDrift', repairDrift],
+  ['repairActiveRecord', repairActiveRecord],
   ['activateVerifiedKey', activateVerifiedKey],
   ['verifyRecord', verifyRecord],
   ['publishRecord', publishRecord],

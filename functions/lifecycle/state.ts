@@ -106,6 +106,8 @@ export interface KeyRecord {
   readonly destroyedAt?: number;
   /** Set by the `revoke` operator action: the key is treated as compromised (no grace period). */
   readonly compromisedAt?: number;
+  /** The active key's record was found wrong on the authoritative servers and written again (route53 / delegated). */
+  readonly recordRepairedAt?: number;
   /** SES reported FAILED for this key and the engine acted on it (so it acts once per episode). */
   readonly sesFailureHandledAt?: number;
 }

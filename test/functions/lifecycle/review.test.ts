@@ -1,0 +1,73 @@
+/**
+ * Review findings: an active key's record that disappears is put back at once (not when SES notices a day
+ * later), and a lost key in delegated mode never overwrites a slot whose key is still in its grace period.
+ */
+import { activeKey } from '../../../functions/lifecycle/state';
+import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor } from './helpers';
+
+jest.setTimeout(60_000);
+
+describe("the active key's record changed behind byodkim's back", () => {
+  it('writes it again on the next run (route53), long before SES reports a failure', async () => {
+    const h = harness(specFor('route53'));
+    await h.advance(HOUR_MS);
+    const key = activeKey(await h.state())!;
+    const name = `${key.selector}._domainkey.${DOMAIN}`;
+    h.world.dns.set(name, undefined, h.world.clock.now());
+    await h.advance(3 * DAY_MS, 6 * HOUR_MS);
+    h.check();
+    expect(h.world.dns.resolve(name, h.world.clock.now()).answer.outcome).toBe('answer');
+    expect((await h.world.ses.getDkim(DOMAIN))!.status).toBe('SUCCESS');
+    // The next scheduled run (≤ 6 h) repairs it; receivers' negative caches expire 15 minutes later.
+    expect(h.checker.totalUnsignedMinutes()).toBeLessThanOrEqual(6 * 60 + 20);
+    expect(h.world.notifier.sent.some((n) => n.kind === 'signing-drift')).toBe(true);
+  });
+
+  it('asks the DNS team to put it back (external), saying exactly what is wrong', async () => {
+    const h = harness(specFor('external'));
+    await h.run();
+    const pending = (await h.state()).keys[0]!;
+    const record = h.world.notifier.sent.find((n) => n.kind === 'dns-change-request')!;
+    const line = /^\S+\.? \d+ IN TXT .+$/m.exec(record.body.en)![0];
+    const strings = [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+    h.publish(`${pending.selector}._domainkey.${DOMAIN}`, strings);
+    await h.advance(DAY_MS, HOUR_MS);
+    const key = activeKey(await h.state())!;
+    expect(key.keyId).toBe(pending.keyId);
+    h.world.dns.set(`${key.selector}._domainkey.${DOMAIN}`, undefined, h.world.clock.now());
+    // The very next run sees it, while SES (which re-checks daily) still reports SUCCESS.
+    await h.run();
+    expect((await h.world.ses.getDkim(DOMAIN))!.status).toBe('SUCCESS');
+    const corrections = h.world.notifier.sent.filter((n) => n.kind === 'dns-correction');
+    expect(corrections).toHaveLength(1);
+    expect(corrections[0]!.subject.en).toContain('no-record');
+    expect(corrections[0]!.body.en).toContain(line);
+  });
+});
+
+describe('a lost key in delegated mode', () => {
+  it('switches back to the previous key still in its grace period instead of overwriting its slot', async () => {
+    const h = harness(specFor('delegated'));
+    h.world.route53.setCname(`mail1._domainkey.${DOMAIN}`, 'mail1.dkim.example.net', 3600);
+    h.world.route53.setCname(`mail2._domainkey.${DOMAIN}`, 'mail2.dkim.example.net', 3600);
+    await h.advance(DAY_MS, HOUR_MS);
+    await h.advance(152 * DAY_MS, DAY_MS);
+    const before = await h.state();
+    const current = activeKey(before)!;
+    const previous = before.keys.find((k) => k.state === 'retiring')!;
+    expect(previous).toMatchObject({ slot: 1 });
+    const graceEnd = previous.retiredAt! + 7 * DAY_MS;
+    expect(h.world.clock.now()).toBeLessThan(graceEnd);
+    const slotRecord = () => h.world.dns.resolve('mail1.dkim.example.net', h.world.clock.now()).answer.records;
+    const published = slotRecord();
+    h.world.keyStore.lose(DOMAIN, current.keyId);
+    h.world.ses.tamper(DOMAIN, { status: 'FAILED' });
+    await h.advance(2 * HOUR_MS, 10 * MINUTE_MS);
+    // The previous key's slot still publishes it, and SES signs with it again.
+    expect(slotRecord()).toEqual(published);
+    expect(activeKey(await h.state())!.keyId).toBe(previous.keyId);
+    expect(await h.world.ses.getDkim(DOMAIN)).toMatchObject({ status: 'SUCCESS', tokens: ['mail1'] });
+    h.check();
+    expect(h.checker.violations).toEqual([]);
+  });
+});
