@@ -16,13 +16,19 @@
  *  8. `p=` is a strict part (usually the start) of the expected key             → `key-truncated`
  *  9. `v=`, `k=`, `h=`, `s=` or the key's encoding make verifiers reject it      → `malformed`
  * 10. the published key is shorter than 1024 bits (RFC 8301: not valid)         → `weak-key`
- * 11. the key equals the expected one                                           → `match`
- * 12. any other key (typically a stale, older value)                            → `wrong-key`
+ * 11. the key equals the expected one, but `p=` has whitespace inside            → `whitespace-in-key`
+ * 12. the key equals the expected one, but `t=y` marks it as testing            → `testing-flag`
+ * 13. the key equals the expected one                                           → `match`
+ * 14. any other key (typically a stale, older value)                            → `wrong-key`
  *
- * Tolerated, because DNS and RFC 6376 legitimately allow it: tag order (other than `v=` first), whitespace
- * between tags, a trailing `;`, unknown tags, the value cut into several character-strings, and whitespace
- * inside `p=` (RFC 6376 §3.6.1 defines `p=` as base64 with folding whitespace, and verifiers remove it). A
- * match with whitespace in `p=`, with `t=y` (testing mode) or reached through a CNAME says so in its message.
+ * Tolerated, because DNS legitimately varies there: tag order (other than `v=` first), whitespace between
+ * tags, a trailing `;`, unknown tags, the value cut into several character-strings. A match reached through
+ * a CNAME says so in its message.
+ *
+ * Not tolerated although the key is right: whitespace inside `p=` (RFC 6376 §3.6.1 lets verifiers remove
+ * it, but the record is not byte-exact, SES documents no such tolerance for its own check, and a switch that
+ * SES then fails leaves mail unsigned: one more round trip with the DNS team is the cheaper risk), and
+ * `t=y` (receivers treat signed mail like unsigned mail). Both are named, with the fix.
  */
 import type { RecordDiagnosis, ExpectedRecord, TxtAnswer, DiagnosisCode } from './dns-answer';
 import {
@@ -66,27 +72,17 @@ function publishInstruction(expected: ExpectedRecord): BilingualText {
   };
 }
 
-function diagnosis(
-  code: DiagnosisCode,
-  answer: TxtAnswer,
-  message: BilingualText,
-  notes: readonly BilingualText[] = [],
-): RecordDiagnosis {
+function diagnosis(code: DiagnosisCode, answer: TxtAnswer, message: BilingualText): RecordDiagnosis {
   const viaCname = answer.cnameChain.length > 0 ? [...answer.cnameChain] : undefined;
-  const all = [...notes];
-  if (viaCname) {
-    all.push({
-      en: `(reached through CNAME ${[answer.name, ...viaCname].join(' → ')}; that is fine)`,
-      ja: `（CNAME ${[answer.name, ...viaCname].join(' → ')} 経由で参照。問題ありません）`,
-    });
-  }
+  if (!viaCname) return { code, ok: code === 'match', message };
+  const chain = [answer.name, ...viaCname].join(' → ');
   return {
     code,
     ok: code === 'match',
-    ...(viaCname ? { viaCname } : {}),
+    viaCname,
     message: {
-      en: [message.en, ...all.map((n) => n.en)].join(' '),
-      ja: [message.ja, ...all.map((n) => n.ja)].join(''),
+      en: `${message.en} (reached through CNAME ${chain}; that is fine)`,
+      ja: `${message.ja}（CNAME ${chain} 経由で参照。問題ありません）`,
     },
   };
 }
@@ -296,28 +292,22 @@ export function diagnoseRecord(expected: ExpectedRecord, answer: TxtAnswer, doub
     });
   }
   if (record.publicKey === expected.publicKey) {
-    const notes: BilingualText[] = [];
     if (record.whitespaceInKey) {
-      notes.push({
-        en: '(p= contains whitespace, which RFC 6376 allows and verifiers remove; republishing it without spaces is tidier but not required)',
-        ja: '（p= に空白が含まれています。RFC 6376 で許可されており検証側で除去されるため問題ありませんが、空白なしで登録し直すとより確実です）',
+      return diagnosis('whitespace-in-key', answer, {
+        en: `the key at ${answer.name} is right, but p= contains whitespace, so the record is not byte-exact: DKIM verifiers remove it, but SES's own check is not documented to, and byodkim switches SES only to an exact record. Remove the spaces inside the key: ${publishInstruction(expected).en}.`,
+        ja: `${answer.name} の鍵は正しいものの、p= の中に空白が含まれており、レコードが完全一致しません。DKIM 検証側は空白を除去しますが、SES 自身の確認が除去する保証はなく、byodkim は完全一致したレコードにのみ SES を切り替えます。鍵の中の空白を削除してください。${publishInstruction(expected).ja}。`,
       });
     }
     if (record.flags.includes('y')) {
-      notes.push({
-        en: '(t=y marks the key as testing: receivers treat signed mail like unsigned mail; remove t=y once testing is over)',
-        ja: '（t=y はテストモードを示し、受信側は署名付きメールを未署名と同様に扱います。テスト終了後は t=y を削除してください）',
+      return diagnosis('testing-flag', answer, {
+        en: `the key at ${answer.name} is right, but t=y marks it as testing: receivers treat mail signed with it like unsigned mail. Remove t=y: ${publishInstruction(expected).en}.`,
+        ja: `${answer.name} の鍵は正しいものの、t=y によりテストモードになっており、受信側はこの鍵で署名されたメールを未署名と同様に扱います。t=y を削除してください。${publishInstruction(expected).ja}。`,
       });
     }
-    return diagnosis(
-      'match',
-      answer,
-      {
-        en: `the record at ${answer.name} matches the expected key.`,
-        ja: `${answer.name} のレコードは期待される鍵と一致しています。`,
-      },
-      notes,
-    );
+    return diagnosis('match', answer, {
+      en: `the record at ${answer.name} matches the expected key.`,
+      ja: `${answer.name} のレコードは期待される鍵と一致しています。`,
+    });
   }
   const sameKey = (() => {
     try {

@@ -32,6 +32,8 @@ export type DiagnosisCode =
   | 'revoked'
   | 'malformed'
   | 'weak-key'
+  | 'whitespace-in-key'
+  | 'testing-flag'
   | 'lookup-failed';
 
 export interface RecordDiagnosis {

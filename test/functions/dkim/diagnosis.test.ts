@@ -45,18 +45,20 @@ describe('a record that matches', () => {
     expect(result.message.ja).toContain('CNAME');
   });
 
-  it('is ok with whitespace inside p= (RFC 6376 allows it), and mentions it', () => {
+  it('is not ok with whitespace inside p= (not byte-exact), and says to remove the spaces', () => {
     const spaced = `v=DKIM1; k=rsa; p=${key.slice(0, 200)} ${key.slice(200)}`;
     const result = diagnose(answerWith([splitIntoStrings(spaced)]));
-    expect(result.code).toBe('match');
+    expect(result).toMatchObject({ code: 'whitespace-in-key', ok: false });
     expect(result.message.en).toContain('p= contains whitespace');
-    expect(result.message.ja).toContain('空白');
+    expect(result.message.en).toContain('Remove the spaces inside the key');
+    expect(result.message.ja).toContain('空白を削除してください');
   });
 
-  it('is ok in testing mode (t=y), and says what that means', () => {
+  it('is not ok in testing mode (t=y), and says what that means and to remove it', () => {
     const result = diagnose(answerWith([[`v=DKIM1; t=y; k=rsa; p=${key}`]]));
-    expect(result.code).toBe('match');
-    expect(result.message.en).toContain('t=y marks the key as testing');
+    expect(result).toMatchObject({ code: 'testing-flag', ok: false });
+    expect(result.message.en).toContain('t=y marks it as testing');
+    expect(result.message.en).toContain('Remove t=y');
   });
 });
 
