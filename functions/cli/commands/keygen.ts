@@ -72,6 +72,10 @@ export const keygen: Command = {
         return ExitCode.USAGE;
       }
     }
+    // Everything that can be refused (e.g. an unsupported --bits) is refused before the file system is touched.
+    const pair = generateKeyPair({ bits });
+    const value = formatRecordValue(pair.publicKey);
+    const line = zoneFileLine(name, value, ttl);
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
@@ -79,9 +83,6 @@ export const keygen: Command = {
       return ExitCode.USAGE;
     }
 
-    const pair = generateKeyPair({ bits });
-    const value = formatRecordValue(pair.publicKey);
-    const line = zoneFileLine(name, value, ttl);
     try {
       createExclusive(keyFile, pair.privateKeyPem, 0o600);
     } catch (error) {

@@ -113,4 +113,14 @@ describe('byodkim keygen', () => {
     expect(c.err()).toContain(message);
     expect(existsSync(path.join(dir, 's1.private.pem'))).toBe(false);
   });
+
+  it('refuses an unsupported key size before creating the output directory', async () => {
+    const out = path.join(dir, 'not-yet');
+    const c = capture();
+    expect(
+      await run(['keygen', '--domain', 'example.com', '--selector', 's1', '--out', out, '--bits', '4096'], c.io),
+    ).toBe(2);
+    expect(c.err()).toContain('must be 2048 or 1024 bits');
+    expect(existsSync(out)).toBe(false);
+  });
 });
