@@ -2,6 +2,7 @@
  * Review findings: an active key's record that disappears is put back at once (not when SES notices a day
  * later), and a lost key in delegated mode never overwrites a slot whose key is still in its grace period.
  */
+import { NO_FAULTS } from '../../../functions/lifecycle/memory/faults';
 import { activeKey } from '../../../functions/lifecycle/state';
 import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor } from './helpers';
 
@@ -79,5 +80,45 @@ describe('byodkim simulate', () => {
     const report = await simulate({ domains: 20, days: 500, dnsMode: 'external', faults: 0.2, seed: 2 });
     expect(report.violations.byInvariant).toEqual({});
     expect(report.unsignedMinutes).toBe(0);
+  });
+});
+
+describe('a compromise switch that cannot complete', () => {
+  it("turns signing off (compromise hold) when the replacement's key disappears before SES is switched, then signs with a fresh key", async () => {
+    const h = harness(specFor('route53'));
+    await h.advance(152 * DAY_MS, DAY_MS);
+    const before = await h.state();
+    const compromised = activeKey(before)!;
+    const previous = before.keys.find((k) => k.state === 'retiring')!;
+    expect(previous).toBeDefined();
+    // The revoke is recorded (switch to the previous key), but the SES call fails; then the previous
+    // key's secret disappears before the next run.
+    h.world.faults = {
+      fault: (service, method) => (service === 'ses' && method === 'putExternalSigningKey' ? 'throttle' : undefined),
+      tookEffect: () => false,
+    };
+    await h.run({ action: 'revoke', selector: compromised.selector });
+    expect((await h.state()).switching).toMatchObject({ keyId: previous.keyId, reason: 'compromise' });
+    h.world.faults = NO_FAULTS;
+    h.world.keyStore.lose(DOMAIN, previous.keyId);
+    await h.advance(HOUR_MS, 5 * MINUTE_MS);
+    const ses = (await h.world.ses.getDkim(DOMAIN))!;
+    // The compromised key must not sign: SES is off it, or signing is disabled.
+    expect(ses.signingEnabled && ses.tokens[0] === compromised.selector).toBe(false);
+    const after = await h.state();
+    expect(after.keys.find((k) => k.keyId === compromised.keyId)!.state).not.toBe('active');
+    // A fresh key replaces it and signing resumes on its own.
+    await h.advance(DAY_MS, HOUR_MS);
+    const fresh = activeKey(await h.state())!;
+    expect(fresh.keyId).not.toBe(compromised.keyId);
+    expect(fresh.keyId).not.toBe(previous.keyId);
+    expect(await h.world.ses.getDkim(DOMAIN)).toMatchObject({
+      signingEnabled: true,
+      status: 'SUCCESS',
+      tokens: [fresh.selector],
+    });
+    expect((await h.state()).keys.find((k) => k.keyId === compromised.keyId)!.state).toMatch(/revoked|destroyed/);
+    h.check();
+    expect(h.checker.violations).toEqual([]);
   });
 });
