@@ -7,7 +7,7 @@
  * TTL, the value as ≤255-character strings of ONE record, a zone-file line, the deadline, and what to reply
  * when done. Never private key material (invariant 6): only selectors, names and public keys.
  */
-import type { RecordDiagnosis } from '../dkim/dns-answer';
+import type { DiagnosisCode, RecordDiagnosis } from '../dkim/dns-answer';
 import { REVOCATION_VALUE, formatRecordValue, quoteString, splitIntoStrings, zoneFileLine } from '../dkim/record';
 import { lookupName, slotSelector, slotTarget } from './observations';
 import type { DomainSpec, Locale } from './spec';
@@ -293,8 +293,10 @@ export function delegationRequest(
 export interface SlotProblem {
   readonly name: string;
   readonly expectedTarget: string;
-  /** What was found: the CNAME target, or a description such as `no CNAME`. */
-  readonly found: string;
+  /** The record-diagnosis code naming the mistake (`no-record`, `domain-appended-twice`…), when it has one. */
+  readonly code?: DiagnosisCode;
+  /** What was found (the CNAME target, or a description such as `no CNAME`), and what to do, en + ja. */
+  readonly found: { readonly en: string; readonly ja: string };
 }
 
 export function delegationCorrection(
@@ -303,8 +305,13 @@ export function delegationCorrection(
   problems: readonly SlotProblem[],
 ): Notification {
   const { to, locale } = team(spec);
-  const en = problems.map((p) => `- ${p.name}: expected CNAME ${p.expectedTarget}. — found ${p.found}`).join('\n');
-  const ja = problems.map((p) => `・${p.name}: 期待値 CNAME ${p.expectedTarget}. ／ 実際: ${p.found}`).join('\n');
+  const tag = (p: SlotProblem) => (p.code ? ` [${p.code}]` : '');
+  const en = problems
+    .map((p) => `- ${p.name}: expected CNAME ${p.expectedTarget}. — found ${p.found.en}${tag(p)}`)
+    .join('\n');
+  const ja = problems
+    .map((p) => `・${p.name}: 期待値 CNAME ${p.expectedTarget}. ／ 実際: ${p.found.ja}${tag(p)}`)
+    .join('\n');
   return {
     kind: 'delegation-correction',
     audience: 'dns-team',

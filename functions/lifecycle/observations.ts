@@ -95,8 +95,12 @@ export function observationPlan(spec: DomainSpec, state: DomainState): Observati
     }
   }
   if (spec.dns.kind === 'delegated' && state.delegation?.verifiedAt === undefined) {
-    names.add(lookupName(spec, slotSelector(spec, 1)));
-    names.add(lookupName(spec, slotSelector(spec, 2)));
+    // The DNS team's CNAMEs: also look for them with the domain appended twice (a hand-entry mistake).
+    for (const slot of [1, 2] as const) {
+      const name = lookupName(spec, slotSelector(spec, slot));
+      names.add(name);
+      doubledFor.add(name);
+    }
   }
   return { names: [...names], doubledFor: [...doubledFor], changeIds: [...changeIds] };
 }

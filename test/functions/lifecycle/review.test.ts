@@ -122,3 +122,52 @@ describe('a compromise switch that cannot complete', () => {
     expect(h.checker.violations).toEqual([]);
   });
 });
+
+describe("mistakes in the DNS team's one-time CNAME setup (delegated)", () => {
+  const corrections = (h: ReturnType<typeof harness>) =>
+    h.world.notifier.sent.filter((n) => n.kind === 'delegation-correction');
+
+  it('names a CNAME entered with the domain appended twice, in Japanese and English', async () => {
+    const h = harness(specFor('delegated'));
+    await h.advance(HOUR_MS);
+    h.world.route53.setCname(`mail1._domainkey.${DOMAIN}`, 'mail1.dkim.example.net', 3600);
+    h.world.route53.setCname(`mail2._domainkey.${DOMAIN}.${DOMAIN}`, 'mail2.dkim.example.net', 3600);
+    await h.advance(DAY_MS, HOUR_MS);
+    const sent = corrections(h);
+    expect(sent).toHaveLength(1);
+    const doubled = `mail2._domainkey.${DOMAIN}.${DOMAIN}`;
+    expect(sent[0]!.body.en).toContain(doubled);
+    expect(sent[0]!.body.en).toContain('domain-appended-twice');
+    expect(sent[0]!.body.ja).toContain(doubled);
+    expect(sent[0]!.body.ja).toContain('二重');
+    expect(sent[0]!.body.en).not.toContain('mail1._domainkey.example.jp: expected');
+    // Fixed: both slots verify, the first key signs, no further correction.
+    h.world.dns.set(doubled, undefined, h.world.clock.now());
+    h.world.route53.setCname(`mail2._domainkey.${DOMAIN}`, 'mail2.dkim.example.net', 3600);
+    await h.advance(DAY_MS, HOUR_MS);
+    expect((await h.state()).delegation?.verifiedAt).toBeDefined();
+    expect(activeKey(await h.state())).toMatchObject({ selector: 'mail1' });
+    expect(corrections(h)).toHaveLength(1);
+    h.check();
+    expect(h.checker.violations).toEqual([]);
+  });
+
+  it('names a missing CNAME once the team has set up the other one', async () => {
+    const h = harness(specFor('delegated'));
+    await h.advance(HOUR_MS);
+    h.world.route53.setCname(`mail2._domainkey.${DOMAIN}`, 'mail2.dkim.example.net', 3600);
+    await h.advance(DAY_MS, HOUR_MS);
+    const sent = corrections(h);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body.en).toContain(`mail1._domainkey.${DOMAIN}: expected CNAME mail1.dkim.example.net.`);
+    expect(sent[0]!.body.en).toContain('no-record');
+    expect(sent[0]!.body.ja).toContain(`mail1._domainkey.${DOMAIN}`);
+    expect(sent[0]!.body.en).not.toContain(`mail2._domainkey.${DOMAIN}: expected`);
+  });
+
+  it('sends no correction before the team has done anything', async () => {
+    const h = harness(specFor('delegated'));
+    await h.advance(3 * DAY_MS, HOUR_MS);
+    expect(corrections(h)).toHaveLength(0);
+  });
+});
