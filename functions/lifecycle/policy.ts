@@ -16,6 +16,7 @@
  *   or gone and (unless compromised) its grace period is over.
  * - At most one key is on its way to activation (generated / dns-requested / dns-verified).
  */
+import type { RecordDiagnosis } from '../dkim/dns-answer';
 import { REVOCATION_VALUE, formatRecordValue, splitIntoStrings } from '../dkim/record';
 import { makeSelector } from '../dkim/names';
 import {
@@ -456,6 +457,98 @@ const investigateSesFailure: Policy = (ctx) => {
   );
 };
 
+/** The key's record is wrong on the authoritative servers (seen, not merely unanswered): its diagnosis. */
+function recordBroken(spec: DomainSpec, key: KeyRecord, obs: Observations): RecordDiagnosis | undefined {
+  const check = checkRecord(spec, key, obs);
+  if (check.authoritativeOk || check.unobserved || check.diagnosis.code === 'lookup-failed') return undefined;
+  return check.diagnosis;
+}
+
+/**
+ * SES is confirming a switch (PENDING: not signing) and the new key's record broke meanwhile: SES would
+ * look for it for 72 hours, leaving mail unsigned. If the key SES signed with before is still active,
+ * uncompromised, stored and verified, switch back to it at once (SES confirms a visible record at once) and
+ * send the new key back to DNS verification; otherwise keep the switch and repair the record now. Either
+ * way the record is written again (route53 / delegated) or the DNS team gets a correction (external).
+ */
+function recordBrokeDuringSwitch(ctx: Ctx, key: KeyRecord, diagnosis: RecordDiagnosis): Verdict {
+  const { spec, state, obs, now } = ctx;
+  const sw = state.switching!;
+  const mistake = diagnosis.code;
+  const previous = activeKey(state);
+  const fallback =
+    previous &&
+    previous.keyId !== key.keyId &&
+    previous.compromisedAt === undefined &&
+    stored(ctx, previous) &&
+    checkRecord(spec, previous, obs).verified
+      ? previous
+      : undefined;
+  const request = key.dnsRequest ?? newRequest(key.keyId, now, leadTimeDays(spec));
+  const reported =
+    request.reportedMistake === mistake && now < (request.reportedMistakeAt ?? 0) + CORRECTION_REPEAT_DAYS * DAY_MS;
+  const rewritten = key.recordRepairedAt !== undefined && now < key.recordRepairedAt + PROPAGATION_POLL_MS;
+  const repair: Action[] = writable(spec)
+    ? rewritten && !fallback
+      ? []
+      : [publishAction(spec, key)]
+    : reported
+      ? []
+      : [notify(correctionRequest(spec, key, request, diagnosis, now))];
+  const repaired = (s: DomainState, patch: Partial<KeyRecord> = {}) =>
+    withKey(s, key.keyId, {
+      ...patch,
+      ...(writable(spec)
+        ? repair.length > 0
+          ? { recordRepairedAt: now }
+          : {}
+        : {
+            dnsRequest: {
+              ...request,
+              reportedMistake: mistake,
+              reportedMistakeAt: reported ? request.reportedMistakeAt : now,
+            },
+          }),
+    });
+  const operators = notify(
+    operatorNotice(
+      spec,
+      'signing-drift',
+      {
+        en: `The record of ${key.selector} of ${spec.domain} broke while SES was confirming the switch to it: ${diagnosis.message.en} ${fallback ? `SES goes back to ${fallback.selector} until the record is correct again.` : 'SES keeps waiting for it.'} ${writable(spec) ? 'byodkim is writing it again.' : 'The DNS team was asked to correct it.'}`,
+        ja: `${spec.domain} のセレクター ${key.selector} のレコードが、SES の切り替え確認中に壊れました: ${diagnosis.message.ja} ${fallback ? `レコードが正しくなるまで SES を ${fallback.selector} に戻します。` : 'SES は確認を続けます。'}${writable(spec) ? 'byodkim が再登録します。' : 'DNS 管理チームに修正を依頼しました。'}`,
+      },
+      key.selector,
+    ),
+  );
+  if (fallback) {
+    const back = repaired(
+      { ...state, switching: { keyId: fallback.keyId, startedAt: now, reason: 'repair' } },
+      {
+        state: 'dns-requested',
+        dnsVerifiedAt: undefined,
+        ...(writable(spec) ? { route53ChangeId: undefined, route53InSyncAt: undefined } : {}),
+      },
+    );
+    return act(
+      back,
+      `the record of ${key.selector} broke while SES was confirming it (${mistake}): switching back to ${fallback.selector} and repairing the record`,
+      [{ type: 'ses-put-signing-key', keyId: fallback.keyId, selector: fallback.selector }, ...repair, operators],
+    );
+  }
+  if (repair.length === 0) {
+    return wait(
+      `SES is confirming ${key.selector}, whose record is being repaired (${mistake})`,
+      now + SES_PENDING_POLL_MS,
+    );
+  }
+  return act(
+    repaired(state),
+    `the record of ${key.selector} broke while SES was confirming it (${mistake}): ${writable(spec) ? 'writing it again' : 'asking the DNS team to correct it'} (${sw.reason})`,
+    [...repair, operators],
+  );
+}
+
 /** A switch recorded ahead: give SES the key, enable signing, and once SES confirms, make the key active. */
 const completeSwitch: Policy = (ctx) => {
   const { spec, state, obs, now } = ctx;
@@ -487,6 +580,8 @@ const completeSwitch: Policy = (ctx) => {
     ]);
   }
   if (obs.ses.status === 'PENDING' || obs.ses.status === 'NOT_STARTED') {
+    const broken = recordBroken(spec, key, obs);
+    if (broken) return recordBrokeDuringSwitch(ctx, key, broken);
     return wait(`SES is confirming the record of ${key.selector}`, now + SES_PENDING_POLL_MS);
   }
   if (obs.ses.status !== 'SUCCESS') return undefined; // investigateSesFailure handles FAILED
@@ -506,6 +601,7 @@ const completeSwitch: Policy = (ctx) => {
       ? 'Easy DKIM'
       : (state.adoption?.selector ?? 'no signing');
   const graceEnd = now + spec.rotation.graceDays * DAY_MS;
+  if (previous?.keyId === key.keyId) return act(next, `SES signs with ${key.selector} again (${sw.reason})`);
   return act(next, `SES signs with ${key.selector} (${sw.reason}); ${from} retires`, [
     notify(
       operatorNotice(

@@ -3,7 +3,7 @@
  * later), and a lost key in delegated mode never overwrites a slot whose key is still in its grace period.
  */
 import { NO_FAULTS } from '../../../functions/lifecycle/memory/faults';
-import { activeKey } from '../../../functions/lifecycle/state';
+import { activeKey, type DomainState } from '../../../functions/lifecycle/state';
 import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor } from './helpers';
 
 jest.setTimeout(60_000);
@@ -169,5 +169,116 @@ describe("mistakes in the DNS team's one-time CNAME setup (delegated)", () => {
     const h = harness(specFor('delegated'));
     await h.advance(3 * DAY_MS, HOUR_MS);
     expect(corrections(h)).toHaveLength(0);
+  });
+});
+
+describe("the new key's record breaks while SES is confirming the switch (PENDING)", () => {
+  /**
+   * The next time SES is given a new (dns-verified) key: its record is correct everywhere when SES is given
+   * it, SES's own resolver has not seen it yet (SES stays PENDING), and a minute later the record breaks. Once.
+   */
+  function breakRecordAtNextSwitch(h: ReturnType<typeof harness>): { broken?: string; at?: number } {
+    const seen: { broken?: string; at?: number } = {};
+    const ses = h.world.ses as unknown as { resolver: { query: (name: string, t: number) => unknown } };
+    const query = ses.resolver.query.bind(ses.resolver);
+    const put = h.world.ses.putExternalSigningKey.bind(h.world.ses);
+    h.world.ses.putExternalSigningKey = async (domain, selector, privateKey) => {
+      const state = JSON.parse(h.world.stateStore.raw(DOMAIN)!) as DomainState;
+      const target = state.keys.find((k) => k.keyId === state.switching?.keyId);
+      if (seen.broken === undefined && target?.state === 'dns-verified') {
+        seen.broken = target.keyId;
+        const at = h.world.clock.now();
+        seen.at = at;
+        const lookup = `${target.selector}._domainkey.${DOMAIN}`;
+        ses.resolver.query = (name, t) =>
+          name === lookup && t < at + MINUTE_MS ? query(`nx.${name}`, t) : query(name, t);
+        const written = target.slot !== undefined ? `mail${target.slot}.dkim.example.net` : lookup;
+        h.world.dns.set(written, undefined, at + MINUTE_MS);
+      }
+      await put(domain, selector, privateKey);
+    };
+    return seen;
+  }
+
+  it.each(['route53', 'delegated'] as const)(
+    '%s: falls back to the previous key at once, writes the record again, then switches again',
+    async (mode) => {
+      const h = harness(specFor(mode));
+      if (mode === 'delegated') {
+        h.world.route53.setCname(`mail1._domainkey.${DOMAIN}`, 'mail1.dkim.example.net', 3600);
+        h.world.route53.setCname(`mail2._domainkey.${DOMAIN}`, 'mail2.dkim.example.net', 3600);
+      }
+      await h.advance(DAY_MS, HOUR_MS);
+      const first = activeKey(await h.state())!;
+      const seen = breakRecordAtNextSwitch(h);
+      await h.advance(175 * DAY_MS, HOUR_MS);
+      expect(seen.broken).toBeDefined();
+      const state = await h.state();
+      const now = activeKey(state)!;
+      expect(now.keyId).not.toBe(first.keyId);
+      expect(await h.world.ses.getDkim(DOMAIN)).toMatchObject({ status: 'SUCCESS', tokens: [now.selector] });
+      // Mail stayed signed: at most a poll or two while SES was PENDING, not 72 hours.
+      expect(h.checker.totalUnsignedMinutes()).toBeLessThanOrEqual(30);
+      h.check();
+      expect(h.checker.violations).toEqual([]);
+    },
+  );
+
+  it('route53, first activation (nothing to fall back to): writes the record again at once while SES waits', async () => {
+    const h = harness(specFor('route53'));
+    const seen = breakRecordAtNextSwitch(h);
+    await h.advance(DAY_MS, 5 * MINUTE_MS);
+    expect(seen.broken).toBeDefined();
+    const key = activeKey(await h.state())!;
+    expect(key.keyId).toBe(seen.broken);
+    expect(await h.world.ses.getDkim(DOMAIN)).toMatchObject({ status: 'SUCCESS', tokens: [key.selector] });
+    expect(
+      h.world.stateStore.events.some((e) =>
+        /broke while SES was confirming it \(no-record\): writing it again/.test(e.message),
+      ),
+    ).toBe(true);
+    expect(h.checker.totalUnsignedMinutes()).toBeLessThanOrEqual(30);
+    h.check();
+    // Invariant 2 reports the record this test removed while SES was set to the key (the world's doing,
+    // seen at the one run before the rewrite is visible); nothing else.
+    expect(h.checker.violations.filter((v) => v.invariant !== 2)).toEqual([]);
+    expect(h.checker.violations.every((v) => v.at - seen.at! <= 10 * MINUTE_MS)).toBe(true);
+  });
+
+  it('external: falls back to the previous key and sends the DNS team a correction naming the mistake', async () => {
+    const h = harness(specFor('external'));
+    const publishLatest = () => {
+      const request = h.world.notifier.sent.filter((n) => n.kind === 'dns-change-request').pop()!;
+      const line = /^(\S+?)\.? \d+ IN TXT .+$/m.exec(request.body.en)!;
+      h.publish(
+        line[1]!,
+        [...line[0].matchAll(/"([^"]*)"/g)].map((m) => m[1]!),
+      );
+      return line[1]!;
+    };
+    await h.run();
+    publishLatest();
+    await h.advance(DAY_MS, HOUR_MS);
+    const first = activeKey(await h.state())!;
+    const seen = breakRecordAtNextSwitch(h);
+    const due = first.activatedAt! + (180 - h.spec.rotation.renewBeforeDays) * DAY_MS;
+    await h.advance(due - h.world.clock.now() + HOUR_MS, HOUR_MS);
+    const name = publishLatest();
+    await h.advance(DAY_MS, HOUR_MS);
+    expect(seen.broken).toBeDefined();
+    // Back on the previous key, signing; the DNS team is told exactly what is wrong.
+    expect(activeKey(await h.state())!.keyId).toBe(first.keyId);
+    expect(await h.world.ses.getDkim(DOMAIN)).toMatchObject({ status: 'SUCCESS', tokens: [first.selector] });
+    const correction = h.world.notifier.sent.filter((n) => n.kind === 'dns-correction').pop()!;
+    expect(correction.subject.en).toContain('no-record');
+    expect(correction.body.en).toContain(name);
+    expect(h.checker.totalUnsignedMinutes()).toBeLessThanOrEqual(30);
+    // The team puts it back: the switch happens again.
+    publishLatest();
+    await h.advance(DAY_MS, HOUR_MS);
+    expect(activeKey(await h.state())!.keyId).toBe(seen.broken);
+    h.check();
+    expect(h.checker.violations).toEqual([]);
+    expect(h.checker.totalUnsignedMinutes()).toBeLessThanOrEqual(30);
   });
 });
