@@ -30,6 +30,12 @@ export interface TeamOptions {
   readonly mistakeRate?: number;
   /** Probability that the team answers after the lead time. @default 0.08 */
   readonly lateRate?: number;
+  /**
+   * Probability that a publication request is answered only after the domain's renewBefore (1.05–1.5 ×),
+   * escalations notwithstanding: the old key outlives its interval, which invariant 4 must excuse.
+   * @default 0.01
+   */
+  readonly veryLateRate?: number;
   /** Probability that a fix after a correction is wrong again. @default 0.1 */
   readonly repeatMistakeRate?: number;
 }
@@ -46,6 +52,9 @@ export interface TeamRequest {
   readonly kind: 'publish' | 'revoke' | 'delegate';
   readonly sentAt: number;
   readonly leadTimeDays: number;
+  readonly renewBeforeDays: number;
+  /** Answered only after renewBefore; escalations do not hurry it. */
+  veryLate?: boolean;
   readonly txt?: TxtRequestData;
   readonly cnames?: readonly { name: string; target: string; ttl: number }[];
   /** When a correct record (or the CNAMEs, or the revocation) was first in place. */
@@ -76,6 +85,7 @@ export class SimDnsTeam {
     private readonly clock: Clock,
     private readonly schedule: Schedule,
     private readonly leadTimeOf: (domain: string) => number,
+    private readonly renewBeforeOf: (domain: string) => number,
     private readonly options: TeamOptions = {},
   ) {}
 
@@ -96,7 +106,12 @@ export class SimDnsTeam {
         return;
       case 'dns-change-escalation': {
         const request = this.requests.get(n.requestId);
-        if (request && request.correctAt === undefined && (request.scheduledAt ?? Infinity) > now + 2 * DAY_MS) {
+        if (
+          request &&
+          !request.veryLate &&
+          request.correctAt === undefined &&
+          (request.scheduledAt ?? Infinity) > now + 2 * DAY_MS
+        ) {
           this.plan(request, this.rng.between(0.5, 2) * DAY_MS);
         }
         return;
@@ -132,6 +147,7 @@ export class SimDnsTeam {
       kind,
       sentAt: now,
       leadTimeDays: this.leadTimeOf(n.domain),
+      renewBeforeDays: this.renewBeforeOf(n.domain),
       ...(txt ? { txt } : {}),
       ...(cnames ? { cnames } : {}),
       token: 0,
@@ -142,14 +158,22 @@ export class SimDnsTeam {
     return request;
   }
 
-  /** Mostly within the lead time; `lateRate` of requests late (up to 1.8 × lead). Urgent: hours. */
+  /**
+   * Mostly within the lead time; `lateRate` of requests late (up to 1.8 × lead); `veryLateRate` of
+   * publications only after renewBefore. Urgent: hours.
+   */
   private answerDelay(request: TeamRequest): number {
     if (request.urgent) return this.rng.between(1, 12) * HOUR_MS;
     const lead = request.leadTimeDays * DAY_MS;
     const roll = this.rng.next();
     const late = this.options.lateRate ?? 0.08;
-    if (roll < late) return this.rng.between(1.0, 1.8) * lead;
-    if (roll < late + 0.12) return this.rng.between(0.85, 0.99) * lead;
+    const veryLate = request.kind === 'publish' ? (this.options.veryLateRate ?? 0.01) : 0;
+    if (roll < veryLate) {
+      request.veryLate = true;
+      return this.rng.between(1.05, 1.5) * Math.max(request.renewBeforeDays, request.leadTimeDays) * DAY_MS;
+    }
+    if (roll < veryLate + late) return this.rng.between(1.0, 1.8) * lead;
+    if (roll < veryLate + late + 0.12) return this.rng.between(0.85, 0.99) * lead;
     return this.rng.between(0.05, 0.85) * lead;
   }
 

@@ -193,6 +193,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const dns = world.spec(d).dns;
       return dns.kind === 'route53' ? 0 : dns.leadTimeDays;
     },
+    (d) => world.spec(d).rotation.renewBeforeDays,
     options.team,
   );
 

@@ -211,9 +211,42 @@ describe('invariant 4 and a late DNS team', () => {
       faults: 0,
       seed: 3,
       keyPairs: pairs(),
-      team: { lateRate: 0, mistakeRate: 0 },
+      team: { lateRate: 0, veryLateRate: 0, mistakeRate: 0 },
       adjustSpec: (spec) => ({ ...spec, rotation: { ...spec.rotation, renewBeforeDays: 2 } }),
     });
+    expect(report.violations.byInvariant['4']).toBeGreaterThan(0);
+  });
+
+  it('excuses a key that outlives its interval because the DNS team answered only after renewBefore (default renewBefore)', async () => {
+    const report = await simulate({
+      domains: 2,
+      days: 400,
+      dnsMode: 'external',
+      faults: 0,
+      seed: 3,
+      keyPairs: pairs(),
+      team: { veryLateRate: 1, lateRate: 0, mistakeRate: 0 },
+    });
+    expect(report.keys.overInterval).toBeGreaterThan(0);
+    expect(report.keys.overIntervalExcused).toBe(report.keys.overInterval);
+    expect(report.violations.total).toBe(0);
+    expect(report.unsignedMinutes).toBe(0);
+  });
+
+  it('reports a key over its interval in external mode when the DNS team was not late (an engine that never rotates)', async () => {
+    const neverRotates = engines.find((e) => e[0] === 4)![4];
+    const report = await simulate({
+      domains: 2,
+      days: 400,
+      dnsMode: 'external',
+      faults: 0,
+      seed: 3,
+      keyPairs: pairs(),
+      team: { veryLateRate: 0.5, lateRate: 0.5 },
+      decide: neverRotates,
+    });
+    expect(report.keys.overInterval).toBeGreaterThan(0);
+    expect(report.keys.overIntervalExcused).toBe(0);
     expect(report.violations.byInvariant['4']).toBeGreaterThan(0);
   });
 });
