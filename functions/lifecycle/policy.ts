@@ -466,9 +466,10 @@ function recordBroken(spec: DomainSpec, key: KeyRecord, obs: Observations): Reco
 
 /**
  * SES is confirming a switch (PENDING: not signing) and the new key's record broke meanwhile: SES would
- * look for it for 72 hours, leaving mail unsigned. If the key SES signed with before is still active,
- * uncompromised, stored and verified, switch back to it at once (SES confirms a visible record at once) and
- * send the new key back to DNS verification; otherwise keep the switch and repair the record now. Either
+ * look for it for 72 hours, leaving mail unsigned. If the switch is to a new key and the key SES signed
+ * with before is still active, uncompromised, stored and verified, switch back to it at once (SES confirms
+ * a visible record at once) and send the new key back to DNS verification; otherwise (no such key, or a
+ * rollback / repair switch the operator or engine chose) keep the switch and repair the record now. Either
  * way the record is written again (route53 / delegated) or the DNS team gets a correction (external).
  */
 function recordBrokeDuringSwitch(ctx: Ctx, key: KeyRecord, diagnosis: RecordDiagnosis): Verdict {
@@ -476,7 +477,9 @@ function recordBrokeDuringSwitch(ctx: Ctx, key: KeyRecord, diagnosis: RecordDiag
   const sw = state.switching!;
   const mistake = diagnosis.code;
   const previous = activeKey(state);
+  // Only a new key goes back to DNS verification; a rollback or repair target is repaired in place.
   const fallback =
+    key.state === 'dns-verified' &&
     previous &&
     previous.keyId !== key.keyId &&
     previous.compromisedAt === undefined &&

@@ -3,7 +3,7 @@
  * later), and a lost key in delegated mode never overwrites a slot whose key is still in its grace period.
  */
 import { NO_FAULTS } from '../../../functions/lifecycle/memory/faults';
-import { activeKey, type DomainState } from '../../../functions/lifecycle/state';
+import { activeKey, type DomainState, type KeyRecord } from '../../../functions/lifecycle/state';
 import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor } from './helpers';
 
 jest.setTimeout(60_000);
@@ -177,7 +177,10 @@ describe("the new key's record breaks while SES is confirming the switch (PENDIN
    * The next time SES is given a new (dns-verified) key: its record is correct everywhere when SES is given
    * it, SES's own resolver has not seen it yet (SES stays PENDING), and a minute later the record breaks. Once.
    */
-  function breakRecordAtNextSwitch(h: ReturnType<typeof harness>): { broken?: string; at?: number } {
+  function breakRecordAtNextSwitch(
+    h: ReturnType<typeof harness>,
+    targetState: KeyRecord['state'] = 'dns-verified',
+  ): { broken?: string; at?: number } {
     const seen: { broken?: string; at?: number } = {};
     const ses = h.world.ses as unknown as { resolver: { query: (name: string, t: number) => unknown } };
     const query = ses.resolver.query.bind(ses.resolver);
@@ -185,7 +188,7 @@ describe("the new key's record breaks while SES is confirming the switch (PENDIN
     h.world.ses.putExternalSigningKey = async (domain, selector, privateKey) => {
       const state = JSON.parse(h.world.stateStore.raw(DOMAIN)!) as DomainState;
       const target = state.keys.find((k) => k.keyId === state.switching?.keyId);
-      if (seen.broken === undefined && target?.state === 'dns-verified') {
+      if (seen.broken === undefined && target?.state === targetState) {
         seen.broken = target.keyId;
         const at = h.world.clock.now();
         seen.at = at;
@@ -280,5 +283,31 @@ describe("the new key's record breaks while SES is confirming the switch (PENDIN
     h.check();
     expect(h.checker.violations).toEqual([]);
     expect(h.checker.totalUnsignedMinutes()).toBeLessThanOrEqual(30);
+  });
+
+  it("route53, an operator's rollback: repairs the rollback target's record instead of undoing the rollback", async () => {
+    const h = harness(specFor('route53'));
+    await h.advance(152 * DAY_MS, DAY_MS);
+    const before = await h.state();
+    const current = activeKey(before)!;
+    const previous = before.keys.find((k) => k.state === 'retiring')!;
+    const seen = breakRecordAtNextSwitch(h, 'retiring');
+    await h.run({ action: 'rollback' });
+    await h.advance(2 * HOUR_MS, 5 * MINUTE_MS);
+    expect(seen.broken).toBe(previous.keyId);
+    const messages = h.world.stateStore.events.map((e) => e.message);
+    expect(messages).toContain(`SES signs with ${previous.selector} (rollback); ${current.selector} retires`);
+    expect(messages.some((m) => m.includes(`switching back to ${current.selector}`))).toBe(false);
+    // (The restored key is past its renewal time, so a fresh rotation follows at once, as documented.)
+    const after = await h.state();
+    expect(after.keys.find((k) => k.keyId === current.keyId)!.state).not.toBe('active');
+    expect(await h.world.ses.getDkim(DOMAIN)).toMatchObject({
+      status: 'SUCCESS',
+      tokens: [activeKey(after)!.selector],
+    });
+    expect(h.checker.totalUnsignedMinutes()).toBeLessThanOrEqual(30);
+    h.check();
+    expect(h.checker.violations.filter((v) => v.invariant !== 2)).toEqual([]);
+    expect(h.checker.violations.every((v) => v.at - seen.at! <= 10 * MINUTE_MS)).toBe(true);
   });
 });
