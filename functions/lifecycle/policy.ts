@@ -1224,12 +1224,16 @@ const pruneHistory: Policy = ({ state, obs }) => {
   );
 };
 
-/** The chain, in priority order. Safety first, then the rotation in flight, then housekeeping. */
+/**
+ * The chain, in priority order. Safety first, then the rotation in flight, then housekeeping. The two
+ * policies that stop a compromised or disabled key from signing come before `honourBackoff`: after earlier
+ * failures they are retried at every run instead of waiting out a backoff of up to 32 hours.
+ */
 export const POLICIES: readonly (readonly [string, Policy])[] = [
   ['recordAdoption', recordAdoption],
-  ['honourBackoff', honourBackoff],
   ['holdCompromisedKey', holdCompromisedKey],
   ['enforceSigningOff', enforceSigningOff],
+  ['honourBackoff', honourBackoff],
   ['investigateSesFailure', investigateSesFailure],
   ['completeSwitch', completeSwitch],
   ['repairDrift', repairDrift],

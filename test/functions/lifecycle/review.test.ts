@@ -4,7 +4,8 @@
  */
 import { NO_FAULTS } from '../../../functions/lifecycle/memory/faults';
 import { activeKey, type DomainState, type KeyRecord } from '../../../functions/lifecycle/state';
-import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor } from './helpers';
+import type { OperatorCommand } from '../../../functions/lifecycle/commands';
+import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor, type Harness } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -309,5 +310,39 @@ describe("the new key's record breaks while SES is confirming the switch (PENDIN
     h.check();
     expect(h.checker.violations.filter((v) => v.invariant !== 2)).toEqual([]);
     expect(h.checker.violations.every((v) => v.at - seen.at! <= 10 * MINUTE_MS)).toBe(true);
+  });
+});
+
+describe('safety actions while backing off after failures', () => {
+  /** SES's SigningEnabled call fails (5xx) `times` times, then works; runs every 5 minutes for an hour. */
+  async function signingOffDespiteFailures(command: (h: Harness) => Promise<OperatorCommand>, times = 6) {
+    const h = harness(specFor('route53'));
+    await h.advance(HOUR_MS);
+    expect(activeKey(await h.state())).toBeDefined();
+    let failures = 0;
+    h.world.faults = {
+      fault: (service, method) =>
+        service === 'ses' && method === 'setSigningEnabled' && failures++ < times ? 'server-error' : undefined,
+      tookEffect: () => false,
+    };
+    await h.run(await command(h)).catch(() => undefined);
+    await h.advance(HOUR_MS, 5 * MINUTE_MS);
+    expect(failures).toBeGreaterThan(times);
+    return h;
+  }
+
+  it('keeps retrying disable at every run instead of waiting out the growing backoff', async () => {
+    const h = await signingOffDespiteFailures(async () => ({ action: 'disable' }));
+    expect((await h.world.ses.getDkim(DOMAIN))!.signingEnabled).toBe(false);
+  });
+
+  it('keeps retrying to stop a compromised key at every run instead of waiting out the growing backoff', async () => {
+    let compromised = '';
+    const h = await signingOffDespiteFailures(async (hh) => {
+      compromised = activeKey(await hh.state())!.selector;
+      return { action: 'revoke', selector: compromised };
+    });
+    const ses = (await h.world.ses.getDkim(DOMAIN))!;
+    expect(ses.signingEnabled && ses.tokens[0] === compromised).toBe(false);
   });
 });
