@@ -1,8 +1,7 @@
-import { createPublicKey } from 'node:crypto';
 import { diagnoseRecord } from '../../../functions/dkim/diagnosis';
 import type { ExpectedRecord, RecordDiagnosis, TxtAnswer } from '../../../functions/dkim/dns-answer';
 import { formatRecordValue, REVOCATION_VALUE, splitIntoStrings } from '../../../functions/dkim/record';
-import { answerOutcome, answerWith, DOMAIN, DOUBLED_NAME, NAME, SELECTOR, testKey } from './fixtures';
+import { answerOutcome, answerWith, DOMAIN, DOUBLED_NAME, NAME, SELECTOR, testKey, toPkcs1PublicKey } from './fixtures';
 
 const key = testKey(2048).publicKey;
 const stale = testKey(2048, 'stale').publicKey;
@@ -192,12 +191,7 @@ describe('mistakes in the value', () => {
   });
 
   it('malformed: the right key in PKCS#1 RSAPublicKey form instead of SubjectPublicKeyInfo', () => {
-    const pkcs1 = (
-      createPublicKey({ key: Buffer.from(key, 'base64'), format: 'der', type: 'spki' }).export({
-        type: 'pkcs1',
-        format: 'der',
-      }) as Buffer
-    ).toString('base64');
+    const pkcs1 = toPkcs1PublicKey(key);
     const result = diagnose(answerWith([splitIntoStrings(`v=DKIM1; k=rsa; p=${pkcs1}`)]));
     expect(result.code).toBe('malformed');
     expect(result.message.en).toContain('right key but encoded as a bare RSAPublicKey');

@@ -31,6 +31,12 @@ export function testKey(bits: number, label = 'a'): TestKey {
   return key;
 }
 
+/** The same public key as a bare PKCS#1 RSAPublicKey (the wrong encoding for `p=`), base64 DER. */
+export function toPkcs1PublicKey(spki: string): string {
+  const key = createPublicKey({ key: Buffer.from(spki, 'base64'), format: 'der', type: 'spki' });
+  return (key.export({ type: 'pkcs1', format: 'der' }) as Buffer).toString('base64');
+}
+
 export const DOMAIN = 'example.com';
 export const SELECTOR = 'mail-prod-20250907-1';
 export const NAME = `${SELECTOR}._domainkey.${DOMAIN}`;
