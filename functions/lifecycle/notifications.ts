@@ -103,7 +103,9 @@ function stageKind(stage: RequestStage): NotificationKind {
   return 'dns-change-request';
 }
 
-function overdueLines(request: DnsTeamRequest, now: number): BilingualText {
+/** The opening paragraph of an escalation (empty for the other stages). */
+function overdueLines(request: DnsTeamRequest, stage: RequestStage, now: number): BilingualText {
+  if (stage !== 'escalation') return { en: '', ja: '' };
   const days = Math.floor((now - request.deadline) / DAY_MS);
   return {
     en: `This request is ${days} day(s) past its deadline (${formatJst(request.deadline, 'en')}). The current key keeps signing meanwhile, but it is getting older than the rotation policy allows. Please publish the record, or tell us when you can.\n\n`,
@@ -125,7 +127,7 @@ export function changeRequest(
   const strings = splitIntoStrings(value);
   const zoneLine = zoneFileLine(name, value, EXTERNAL_RECORD_TTL_SECONDS);
   const prefix = STAGE_PREFIX[stage];
-  const overdue = stage === 'escalation' ? overdueLines(request, now) : { en: '', ja: '' };
+  const overdue = overdueLines(request, stage, now);
   const ja =
     `${overdue.ja}DNS 管理チーム ご担当者様\n\n` +
     `${spec.domain} の DKIM 鍵ローテーションのため、以下の TXT レコードを 1 件追加してください。\n` +
@@ -203,7 +205,7 @@ export function revocationRequest(
   const name = lookupName(spec, key.selector);
   const zoneLine = zoneFileLine(name, REVOCATION_VALUE, EXTERNAL_RECORD_TTL_SECONDS);
   const prefix = STAGE_PREFIX[stage];
-  const overdue = stage === 'escalation' ? overdueLines(request, now) : { en: '', ja: '' };
+  const overdue = overdueLines(request, stage, now);
   const urgent = key.compromisedAt !== undefined;
   const ja =
     `${overdue.ja}DNS 管理チーム ご担当者様\n\n` +
@@ -255,7 +257,7 @@ export function delegationRequest(
   }));
   const lines = slots.map((s) => cnameLine(s.from, s.to)).join('\n');
   const prefix = STAGE_PREFIX[stage];
-  const overdue = stage === 'escalation' ? overdueLines(request, now) : { en: '', ja: '' };
+  const overdue = overdueLines(request, stage, now);
   const ja =
     `${overdue.ja}DNS 管理チーム ご担当者様\n\n` +
     `${spec.domain} の DKIM 鍵を今後自動でローテーションするため、以下の CNAME レコード 2 件を一度だけ追加してください。` +
