@@ -3,11 +3,107 @@
  * from its validated `envs/<env>.ts`. An invalid environment prints what is wrong — file, field, rule,
  * value — and exits 1, never with a stack trace. The output directory is cdktf.json's `output`
  * (`cdktf.out`), or `CDKTF_OUTDIR` when set.
+ *
+ * {@link ByodkimStack} lives here, not in `constructs/`: it knows this repository's env-file format, while
+ * the constructs are what another team's stack imports (`constructs/index.ts`).
  */
-import { App } from 'cdktf';
-import { ByodkimStack } from './constructs/byodkim-stack';
+import { App, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { ByodkimDomain, KeyStoreKey } from './constructs';
 import { environments } from './envs';
 import { EnvironmentConfigError, loadEnvironments, type EnvironmentSource } from './envs/load';
+import type { EnvironmentConfig } from './envs/schema';
+
+/** The Terraform version the synthesized configuration needs (S3 lock files arrived in 1.10). */
+export const REQUIRED_TERRAFORM_VERSION = '>= 1.10.0';
+
+export interface ByodkimStackProps {
+  /** The validated environment (see `envs/schema.ts` and `envs/load.ts`). */
+  readonly config: EnvironmentConfig;
+}
+
+/**
+ * ByodkimStack: one environment's stack (`byodkim-<env>`), built from a validated environment file.
+ *
+ * - The AWS provider, pinned to the environment's region and allowed accounts, with default tags.
+ * - The S3 state backend: one key per environment, encrypted, locked with S3's lock file
+ *   (`use_lockfile`, Terraform ≥ 1.10; cdktf 0.21 has no field for it, so it is set by override).
+ * - The environment's key store key, shared by all domains, and one {@link ByodkimDomain} per domain,
+ *   whose construct id is the domain's A-label (reordering domains changes nothing in Terraform).
+ */
+export class ByodkimStack extends TerraformStack {
+  /** The stack name for an environment: `byodkim-<env>`. */
+  public static stackName(environment: string): string {
+    return `byodkim-${environment}`;
+  }
+
+  public readonly config: EnvironmentConfig;
+  public readonly provider: AwsProvider;
+  public readonly keyStoreKey: KeyStoreKey;
+  /** One per configured domain, in the configuration's order. */
+  public readonly domains: readonly ByodkimDomain[];
+
+  constructor(scope: Construct, id: string, props: ByodkimStackProps) {
+    super(scope, id);
+    const { config } = props;
+    this.config = config;
+    const namePrefix = `${config.project}-${config.environment}`;
+
+    this.provider = new AwsProvider(this, 'aws', {
+      region: config.aws.region,
+      allowedAccountIds: [...config.aws.allowedAccountIds],
+      defaultTags: [
+        {
+          tags: {
+            ...config.tags,
+            Project: config.project,
+            Environment: config.environment,
+            ManagedBy: 'cdktf',
+          },
+        },
+      ],
+    });
+
+    new S3Backend(this, {
+      bucket: config.backend.bucket,
+      key: config.backend.key,
+      region: config.backend.region,
+      encrypt: true,
+      ...(config.backend.kmsKeyId !== undefined ? { kmsKeyId: config.backend.kmsKeyId } : {}),
+    });
+    this.addOverride('terraform.backend.s3.use_lockfile', true);
+    this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
+
+    this.keyStoreKey = KeyStoreKey.ofStack(this, {
+      alias: `alias/${namePrefix}-key-store`,
+      deletionWindowInDays: config.settings.kmsDeletionWindowDays,
+      deletionProtection: config.settings.deletionProtection,
+      accountId: config.aws.accountId,
+      region: config.aws.region,
+    });
+
+    this.domains = config.domains.map(
+      (domain) =>
+        new ByodkimDomain(this, domain.domain, {
+          domain: domain.domain,
+          dns: domain.dns,
+          selectorPrefix: domain.selectorPrefix,
+          keyBits: domain.keyBits,
+          rotation: domain.rotation,
+          tlsPolicy: domain.tlsPolicy,
+          encryptionKey: this.keyStoreKey,
+          namePrefix,
+          deletionProtection: config.settings.deletionProtection,
+        }),
+    );
+
+    new TerraformOutput(this, 'key_store_key_arn', {
+      description: 'The KMS key that encrypts the key store (DKIM private keys and lifecycle state)',
+      value: this.keyStoreKey.keyArn,
+    });
+  }
+}
 
 export interface SynthOptions {
   /** Where to write `stacks/<name>/cdk.tf.json`. @default CDKTF_OUTDIR or cdktf.out */

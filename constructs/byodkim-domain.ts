@@ -21,8 +21,8 @@ import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone';
 import { Sesv2ConfigurationSet } from '@cdktf/provider-aws/lib/sesv2-configuration-set';
 import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
 import { createHash } from 'node:crypto';
-import { toALabel } from '../functions/dkim/names';
-import { ByodkimError, ValidationError } from '../functions/errors';
+import { delegatedSlots, dkimRecordName, toALabel } from '../functions/core/names';
+import { ByodkimError, ValidationError } from '../functions/core/errors';
 import {
   DEFAULTS,
   defaultRenewBeforeDays,
@@ -30,8 +30,8 @@ import {
   type DomainSpec,
   type KeyBits,
   type Locale,
-} from '../functions/lifecycle/spec';
-import { delegatedSlots, domainSpecViolations, formatPath, formatValue } from './domain-rules';
+} from '../functions/core/spec';
+import { domainSpecViolations, formatPath, formatValue } from '../functions/core/domain-rules';
 import { KeyStoreKey } from './key-store-key';
 
 /** The zone is in Route 53 and the stack may write `*._domainkey.<domain>` TXT records. */
@@ -223,7 +223,7 @@ export class ByodkimDomain extends Construct {
     const tags = { ...(props.tags ?? {}), DkimDomain: domain };
     this.dnsMode = this.spec.dns.kind;
     this.selectorPrefix = this.spec.selectorPrefix;
-    this.recordNamePattern = `*._domainkey.${domain}`;
+    this.recordNamePattern = dkimRecordName('*', domain);
     this.encryptionKey = props.encryptionKey ?? KeyStoreKey.ofStack(this);
 
     this.configurationSet = new Sesv2ConfigurationSet(this, 'ConfigurationSet', {
@@ -287,7 +287,7 @@ export class ByodkimDomain extends Construct {
         const slots = delegatedSlots(this.selectorPrefix);
         this.managedRecordNames = slots.map((slot) => `${slot}.${dns.zoneName}`);
         delegationRecords = Object.fromEntries(
-          slots.map((slot) => [`${slot}._domainkey.${domain}`, `${slot}.${dns.zoneName}`]),
+          slots.map((slot) => [dkimRecordName(slot, domain), `${slot}.${dns.zoneName}`]),
         );
         const slug = outputSlug(domain);
         new TerraformOutput(this, 'DelegationCnameRecords', {

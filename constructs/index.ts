@@ -4,6 +4,5 @@
  */
 export * from './aws-context';
 export * from './byodkim-domain';
-export * from './byodkim-stack';
-export * from './domain-rules';
+export * from '../functions/core/domain-rules';
 export * from './key-store-key';

@@ -17,8 +17,8 @@ import { Construct, type IConstruct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { awsContextOf } from './aws-context';
-import { ValidationError } from '../functions/errors';
-import { formatValue } from './domain-rules';
+import { ValidationError } from '../functions/core/errors';
+import { formatValue } from '../functions/core/domain-rules';
 
 /** A principal that may be granted use of the key: an IAM role (anything with an `arn`) or an ARN. */
 export type KeyGrantee = string | { readonly arn: string };

@@ -4,8 +4,8 @@
  * a stack trace.
  */
 import type { core } from 'zod';
-import { ValidationError } from '../functions/errors';
-import { formatPath, formatValue } from '../constructs/domain-rules';
+import { ValidationError } from '../functions/core/errors';
+import { formatPath, formatValue } from '../functions/core/domain-rules';
 import { environmentSchema, type EnvironmentConfig } from './schema';
 
 /** An environment file and what it exports. */

@@ -7,8 +7,8 @@
  * `domains` are {@link DomainSpec}s, the contract the runtime lifecycle consumes.
  */
 import { z } from 'zod';
-import { toALabel } from '../functions/dkim/names';
-import { ByodkimError } from '../functions/errors';
+import { toALabel } from '../functions/core/names';
+import { ByodkimError } from '../functions/core/errors';
 import {
   DEFAULTS,
   defaultRenewBeforeDays,
@@ -16,8 +16,8 @@ import {
   type DomainSpec,
   type KeyBits,
   type Locale,
-} from '../functions/lifecycle/spec';
-import { domainSpecViolations, EMAIL_PATTERN } from '../constructs/domain-rules';
+} from '../functions/core/spec';
+import { domainSpecViolations, EMAIL_PATTERN } from '../functions/core/domain-rules';
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [

@@ -4,7 +4,7 @@
  */
 import { ExitCode, type Command, type CommandIo } from './command';
 import { commands as allCommands } from './commands';
-import { ByodkimError } from '../errors';
+import { ByodkimError } from '../core/errors';
 
 function helpText(commands: readonly Command[]): string {
   const width = Math.max(4, ...commands.map((c) => c.name.length));

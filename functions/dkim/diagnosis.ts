@@ -40,7 +40,9 @@ import {
   splitIntoStrings,
   type DkimRecord,
 } from './record';
-import { RecordSyntaxError, type BilingualText } from './errors';
+import type { BilingualText } from '../core/errors';
+import { dkimRecordName, relativeRecordName } from '../core/names';
+import { RecordSyntaxError } from './errors';
 
 /** RFC 8301: verifiers MUST NOT accept signatures made with RSA keys shorter than this. */
 export const MINIMUM_KEY_BITS = 1024;
@@ -48,7 +50,7 @@ export const MINIMUM_KEY_BITS = 1024;
 const FWS = /[ \t\r\n]+/g;
 
 function recordNameOf(expected: ExpectedRecord): string {
-  return `${expected.selector}._domainkey.${expected.domain}`;
+  return dkimRecordName(expected.selector, expected.domain);
 }
 
 /** A key shown briefly: every RSA-2048 SubjectPublicKeyInfo starts alike, so show its end and its length. */
@@ -149,8 +151,8 @@ function domainAppendedTwice(expected: ExpectedRecord, answer: TxtAnswer, double
         ja: 'また、値も期待される内容と異なります。',
       };
   return diagnosis('domain-appended-twice', answer, {
-    en: `no record at ${answer.name}, but there is one at ${doubled.name}: the full name was entered in a zone that appends the domain again. Enter the name as "${expected.selector}._domainkey" (relative) or "${answer.name}." with a trailing dot, and remove the record at ${doubled.name}. ${tail.en}`,
-    ja: `${answer.name} にはレコードがなく、${doubled.name} にあります。ドメイン名を自動で付加するゾーンに完全な名前を入力したため、ドメインが二重になっています。名前は「${expected.selector}._domainkey」（相対名）または末尾にドットを付けた「${answer.name}.」で登録し、${doubled.name} のレコードは削除してください。${tail.ja}`,
+    en: `no record at ${answer.name}, but there is one at ${doubled.name}: the full name was entered in a zone that appends the domain again. Enter the name as "${relativeRecordName(expected.selector)}" (relative) or "${answer.name}." with a trailing dot, and remove the record at ${doubled.name}. ${tail.en}`,
+    ja: `${answer.name} にはレコードがなく、${doubled.name} にあります。ドメイン名を自動で付加するゾーンに完全な名前を入力したため、ドメインが二重になっています。名前は「${relativeRecordName(expected.selector)}」（相対名）または末尾にドットを付けた「${answer.name}.」で登録し、${doubled.name} のレコードは削除してください。${tail.ja}`,
   });
 }
 

@@ -3,13 +3,7 @@
  * every byodkim error, never carry private key material: messages name formats, sizes and record names
  * only, and no underlying library error (whose text we do not control) is attached as `cause`.
  */
-import { ByodkimError, ValidationError } from '../errors';
-
-/** A message in the two languages byodkim reports in (DNS-team requests and operators use both). */
-export interface BilingualText {
-  readonly en: string;
-  readonly ja: string;
-}
+import { ByodkimError, ValidationError, type BilingualText } from '../core/errors';
 
 /** A key size, format or content that SES BYODKIM cannot use, or that could not be read. */
 export class KeyError extends ValidationError {}

@@ -17,7 +17,8 @@
 import * as crypto from 'node:crypto';
 import { inspect } from 'node:util';
 import forge from 'node-forge';
-import { KeyError, KeyGenerationError, type BilingualText } from './errors';
+import type { BilingualText } from '../core/errors';
+import { KeyError, KeyGenerationError } from './errors';
 
 /** SES BYODKIM accepts RSA keys of these sizes. */
 export type KeyBits = 1024 | 2048;

@@ -9,7 +9,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { RecordSyntaxError, type RecordProblem, type RecordProblemKind } from './errors';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 
 /** The most octets one TXT character-string can hold. */
 export const TXT_STRING_MAX_OCTETS = 255;

@@ -4,10 +4,11 @@
  * change out with the same write-ahead protocol as any other step — or is refused with a reason that says
  * what to do instead, in English and Japanese. No command touches AWS directly.
  */
-import type { BilingualText } from './notifications';
+import type { BilingualText } from '../core/errors';
 import { checkRecord, type Observations } from './observations';
-import { chooseSlot, DAY_MS } from './policy';
-import type { DomainSpec } from './spec';
+import { DAY_MS } from '../core/time';
+import { chooseSlot } from './policy';
+import type { DomainSpec } from '../core/spec';
 import {
   activeKey,
   inFlightKey,

@@ -3,8 +3,9 @@
  * monitor turns into metrics. Pure.
  */
 import { checkRecord, type Observations } from './observations';
-import { DAY_MS, backoffDelayMs, rotationDueAt } from './policy';
-import type { DomainSpec } from './spec';
+import { DAY_MS } from '../core/time';
+import { backoffDelayMs, rotationDueAt } from './policy';
+import type { DomainSpec } from '../core/spec';
 import { activeKey, inFlightKey, type DomainState } from './state';
 
 export type ConditionType =

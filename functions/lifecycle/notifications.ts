@@ -7,10 +7,12 @@
  * TTL, the value as ≤255-character strings of ONE record, a zone-file line, the deadline, and what to reply
  * when done. Never private key material (invariant 6): only selectors, names and public keys.
  */
+import type { BilingualText } from '../core/errors';
+import { DAY_MS, HOUR_MS } from '../core/time';
 import type { DiagnosisCode, RecordDiagnosis } from '../dkim/dns-answer';
 import { REVOCATION_VALUE, formatRecordValue, quoteString, splitIntoStrings, zoneFileLine } from '../dkim/record';
 import { lookupName, slotSelector, slotTarget } from './observations';
-import type { DomainSpec, Locale } from './spec';
+import type { DomainSpec, Locale } from '../core/spec';
 import type { DnsTeamRequest, KeyRecord } from './state';
 
 export type NotificationKind =
@@ -29,11 +31,6 @@ export type NotificationKind =
   | 'signing-drift';
 
 export type Audience = 'dns-team' | 'operators';
-
-export interface BilingualText {
-  readonly en: string;
-  readonly ja: string;
-}
 
 export interface Notification {
   readonly kind: NotificationKind;
@@ -54,8 +51,7 @@ export const EXTERNAL_RECORD_TTL_SECONDS = 3600;
 /** TTL byodkim writes in Route 53 (route53 and delegated modes). */
 export const ROUTE53_RECORD_TTL_SECONDS = 300;
 
-const DAY_MS = 86_400_000;
-const JST_OFFSET_MS = 9 * 3_600_000;
+const JST_OFFSET_MS = 9 * HOUR_MS;
 const WEEKDAYS_JA = ['日', '月', '火', '水', '木', '金', '土'];
 const WEEKDAYS_EN = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 

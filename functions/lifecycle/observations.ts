@@ -4,10 +4,11 @@
  * spec and the recorded state); `checkRecord` turns DNS answers into a verdict with the record
  * diagnosis of `functions/dkim/diagnosis.ts` (the one and only DKIM record diagnosis).
  */
+import { dkimRecordName, slotSelector as slotSelectorOf } from '../core/names';
 import type { RecordDiagnosis, TxtAnswer } from '../dkim/dns-answer';
 import { diagnoseRecord } from '../dkim/diagnosis';
 import type { ChangeStatus, SesDkimAttributes, StoredKey } from './ports';
-import type { DomainSpec } from './spec';
+import type { DomainSpec } from '../core/spec';
 import type { DomainState, KeyRecord } from './state';
 
 /** The answers for one record name, one per server, plus the "domain appended twice" name when asked. */
@@ -34,7 +35,7 @@ export interface ObservationPlan {
 
 /** Where resolvers look a selector up: `<selector>._domainkey.<domain>`. */
 export function lookupName(spec: DomainSpec, selector: string): string {
-  return `${selector}._domainkey.${spec.domain}`;
+  return dkimRecordName(selector, spec.domain);
 }
 
 /** The name with the domain appended twice (`…._domainkey.example.com.example.com`): a hand-publishing mistake. */
@@ -44,7 +45,7 @@ export function doubledName(spec: DomainSpec, selector: string): string {
 
 /** Delegated mode: the slot selector `<prefix><n>`. */
 export function slotSelector(spec: DomainSpec, slot: 1 | 2): string {
-  return `${spec.selectorPrefix}${slot}`;
+  return slotSelectorOf(spec.selectorPrefix, slot);
 }
 
 /** Delegated mode: where slot `n`'s TXT record lives in the owned zone, `<prefix><n>.<zoneName>`. */

@@ -16,9 +16,10 @@
  *   or gone and (unless compromised) its grace period is over.
  * - At most one key is on its way to activation (generated / dns-requested / dns-verified).
  */
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time';
 import type { RecordDiagnosis } from '../dkim/dns-answer';
 import { REVOCATION_VALUE, formatRecordValue, splitIntoStrings } from '../dkim/record';
-import { makeSelector } from '../dkim/names';
+import { makeSelector, relativeRecordName } from '../core/names';
 import {
   EXTERNAL_RECORD_TTL_SECONDS,
   ROUTE53_RECORD_TTL_SECONDS,
@@ -41,7 +42,7 @@ import {
   slotTarget,
   type Observations,
 } from './observations';
-import type { KeyBits, DomainSpec } from './spec';
+import type { KeyBits, DomainSpec } from '../core/spec';
 import {
   activeKey,
   inFlightKey,
@@ -54,10 +55,6 @@ import {
   type KeyRecord,
   type RotationReason,
 } from './state';
-
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 60 * MINUTE_MS;
-export const DAY_MS = 24 * HOUR_MS;
 
 /** How often to ask Route 53 whether a change is INSYNC. */
 export const ROUTE53_POLL_MS = MINUTE_MS;
@@ -977,8 +974,8 @@ const requestDelegation: Policy = (ctx) => {
         expectedTarget,
         code: 'domain-appended-twice',
         found: {
-          en: `nothing at ${name}, but a CNAME at ${at}: the full name was entered in a zone that appends the domain again. Enter the name as "${selector}._domainkey" (relative) or "${name}." with a trailing dot, and remove the record at ${at}.`,
-          ja: `${name} には何もなく、${at} に CNAME があります。ドメイン名を自動で付加するゾーンに完全な名前を入力したため、ドメインが二重になっています。名前は「${selector}._domainkey」（相対名）または末尾にドットを付けた「${name}.」で登録し、${at} のレコードは削除してください。`,
+          en: `nothing at ${name}, but a CNAME at ${at}: the full name was entered in a zone that appends the domain again. Enter the name as "${relativeRecordName(selector)}" (relative) or "${name}." with a trailing dot, and remove the record at ${at}.`,
+          ja: `${name} には何もなく、${at} に CNAME があります。ドメイン名を自動で付加するゾーンに完全な名前を入力したため、ドメインが二重になっています。名前は「${relativeRecordName(selector)}」（相対名）または末尾にドットを付けた「${name}.」で登録し、${at} のレコードは削除してください。`,
         },
       });
     } else if (absent && teamActed) {

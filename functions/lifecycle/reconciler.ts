@@ -12,22 +12,21 @@
  * Errors: `TransientError`/`ServiceError` from a port are recorded as a failure (backoff) and end the
  * run. Anything else (a bug, a Lambda crash) propagates: nothing is swallowed.
  */
-import { ConflictError, ServiceError, TransientError } from '../errors';
+import { ConflictError, ServiceError, TransientError, type BilingualText } from '../core/errors';
+import { DAY_MS } from '../core/time';
 import { applyCommand, type OperatorCommand, type Refusal } from './commands';
 import { conditionsFor, type Condition } from './conditions';
-import type { BilingualText } from './notifications';
 import { observationPlan, type Observations, type RecordObservation } from './observations';
 import {
   applyOutcome,
   backoffDelayMs,
   decide as defaultDecide,
-  DAY_MS,
   type Action,
   type ActionOutcome,
   type Decision,
 } from './policy';
 import type { LifecyclePorts } from './ports';
-import type { DomainSpec } from './spec';
+import type { DomainSpec } from '../core/spec';
 import { activeKey, initialState, type DomainState } from './state';
 
 export type DecideFn = (spec: DomainSpec, state: DomainState, obs: Observations, now: number) => Decision;

@@ -1,6 +1,6 @@
 import { EnvironmentConfigError, parseEnvironment } from '../../envs/load';
 import { type EnvironmentConfig } from '../../envs/schema';
-import type { DomainSpec } from '../../functions/lifecycle/spec';
+import type { DomainSpec } from '../../functions/core/spec';
 import { brokenEnvironment, validEnvironment, type Loose } from './fixtures';
 
 const FILE = 'envs/prod.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ExitCode, type Command, type CommandIo } from '../command';
 import { parseOptions, wholeNumber } from './options';
 import { generateKeyPair } from '../../dkim/keys';
-import { assertSelector, recordName, toALabel } from '../../dkim/names';
+import { assertSelector, recordName, toALabel } from '../../core/names';
 import { DEFAULT_RECORD_TTL, formatRecordValue, splitIntoStrings, zoneFileLine } from '../../dkim/record';
 
 const USAGE = `usage: byodkim keygen --domain DOMAIN --selector SELECTOR --out DIR [--bits 2048] [--ttl ${DEFAULT_RECORD_TTL}]

@@ -3,7 +3,7 @@
  * ValidationErrors (exit 2 with the message) and whole-number options checked.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ValidationError } from '../../errors';
+import { ValidationError } from '../../core/errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Strict<T extends Options> = { args: string[]; options: T; strict: true; allowPositionals: false };

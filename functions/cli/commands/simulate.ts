@@ -4,8 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { ExitCode, type Command } from '../command';
-import { ValidationError } from '../../errors';
-import { simulate, type SimDnsMode, type SimulationReport } from '../../lifecycle/simulation/simulate';
+import { ValidationError } from '../../core/errors';
+import { simulate, type SimDnsMode, type SimulationReport } from '../../simulation/simulate';
 
 const USAGE = `usage: byodkim simulate [--domains N] [--days D] [--dns-mode route53|external|delegated|mixed]
                         [--faults P] [--seed S] [--json]

@@ -13,11 +13,11 @@ import {
   verifyDns,
   type DnsVerifierOptions,
   type VerificationReport,
-} from '../../dkim/dns-verifier';
+} from '../../adapters/dns-verifier';
 import { DnsLookupError, RecordSyntaxError } from '../../dkim/errors';
-import { assertSelector, recordName, toALabel } from '../../dkim/names';
+import { assertSelector, recordName, toALabel } from '../../core/names';
 import { parseRecord, parseZoneFileRecord } from '../../dkim/record';
-import { ValidationError } from '../../errors';
+import { ValidationError } from '../../core/errors';
 
 const USAGE = `usage: byodkim verify-dns --domain DOMAIN --selector SELECTOR --expect FILE [options]
 

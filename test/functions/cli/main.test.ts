@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { run } from '../../../functions/cli/main';
 import { capture } from '../../support/cli';
 import type { Command } from '../../../functions/cli/command';
-import { ValidationError } from '../../../functions/errors';
+import { ValidationError } from '../../../functions/core/errors';
 
 const echo: Command = {
   name: 'echo',

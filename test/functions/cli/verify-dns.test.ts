@@ -5,7 +5,7 @@ import path from 'node:path';
 import { run } from '../../../functions/cli/main';
 import { capture } from '../../support/cli';
 import { parseZoneFileRecord } from '../../../functions/dkim/record';
-import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../dkim/dns-test-server';
+import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../../support/dns-test-server';
 import { expectNoKeyMaterial } from '../dkim/fixtures';
 
 const DOMAIN = 'example.test';

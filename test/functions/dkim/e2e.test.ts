@@ -9,9 +9,9 @@ import { dkimSign } from 'mailauth/lib/dkim/sign';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import { generateKeyPair, type DkimKeyPair } from '../../../functions/dkim/keys';
 import { formatRecordValue, REVOCATION_VALUE, splitIntoStrings } from '../../../functions/dkim/record';
-import { verifyDns, type DnsVerifierOptions } from '../../../functions/dkim/dns-verifier';
+import { verifyDns, type DnsVerifierOptions } from '../../../functions/adapters/dns-verifier';
 import type { DiagnosisCode } from '../../../functions/dkim/dns-answer';
-import { startTestDnsServer, type TestDnsServer, type ZoneNode } from './dns-test-server';
+import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../../support/dns-test-server';
 import { testKey } from './fixtures';
 
 const DOMAIN = 'example.test';

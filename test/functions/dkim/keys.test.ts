@@ -11,7 +11,7 @@ import {
   type DkimKeyPair,
 } from '../../../functions/dkim/keys';
 import { KeyError, KeyGenerationError } from '../../../functions/dkim/errors';
-import { ByodkimError } from '../../../functions/errors';
+import { ByodkimError } from '../../../functions/core/errors';
 import { expectNoKeyMaterial, testKey } from './fixtures';
 
 /**

@@ -12,7 +12,7 @@ import {
   TXT_STRING_MAX_OCTETS,
   zoneFileLine,
 } from '../../../functions/dkim/record';
-import { ValidationError } from '../../../functions/errors';
+import { ValidationError } from '../../../functions/core/errors';
 import { testKey } from './fixtures';
 
 const keys = [testKey(2048).publicKey, testKey(2048, 'b').publicKey, testKey(1024).publicKey];

@@ -12,7 +12,7 @@ import {
   zoneFileLine,
 } from '../../../functions/dkim/record';
 import { RecordSyntaxError } from '../../../functions/dkim/errors';
-import { ValidationError } from '../../../functions/errors';
+import { ValidationError } from '../../../functions/core/errors';
 import { NAME, testKey, toPkcs1PublicKey } from './fixtures';
 
 const key = testKey(2048).publicKey;

@@ -6,7 +6,7 @@ import { applyCommand, OPERATOR_ACTIONS, type OperatorAction } from '../../../fu
 import { formatRecordValue, splitIntoStrings } from '../../../functions/dkim/record';
 import type { Observations } from '../../../functions/lifecycle/observations';
 import { observe, reconcile } from '../../../functions/lifecycle/reconciler';
-import type { DomainSpec } from '../../../functions/lifecycle/spec';
+import type { DomainSpec } from '../../../functions/core/spec';
 import {
   activeKey,
   inFlightKey,

@@ -3,8 +3,8 @@
  * repaired by the next run. One crash at a time, after each side effect of a full lifecycle in turn.
  */
 import { formatRecordValue, splitIntoStrings } from '../../../functions/dkim/record';
-import { CrashAfterNthSideEffect } from '../../../functions/lifecycle/memory/faults';
-import type { DomainSpec } from '../../../functions/lifecycle/spec';
+import { CrashAfterNthSideEffect } from '../../../functions/memory/faults';
+import type { DomainSpec } from '../../../functions/core/spec';
 import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor, type Harness } from './helpers';
 
 jest.setTimeout(120_000);

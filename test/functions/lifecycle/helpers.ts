@@ -6,12 +6,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { KeyPair } from '../../../functions/lifecycle/ports';
 import { observe, reconcile, type ReconcileResult } from '../../../functions/lifecycle/reconciler';
 import type { OperatorCommand } from '../../../functions/lifecycle/commands';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../functions/lifecycle/policy';
-import { defaultRenewBeforeDays, type DomainSpec } from '../../../functions/lifecycle/spec';
-import { World, type IdentitySetup } from '../../../functions/lifecycle/simulation/world';
-import { InvariantChecker, SecretScanner } from '../../../functions/lifecycle/simulation/invariants';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../functions/core/time';
+import { defaultRenewBeforeDays, type DomainSpec } from '../../../functions/core/spec';
+import { World, type IdentitySetup } from '../../../functions/simulation/world';
+import { InvariantChecker, SecretScanner } from '../../../functions/simulation/invariants';
 import type { DomainState } from '../../../functions/lifecycle/state';
-import { SimulatedCrash } from '../../../functions/lifecycle/memory/faults';
+import { SimulatedCrash } from '../../../functions/memory/faults';
 
 const pairs: KeyPair[] = [];
 

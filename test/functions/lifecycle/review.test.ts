@@ -2,7 +2,7 @@
  * Review findings: an active key's record that disappears is put back at once (not when SES notices a day
  * later), and a lost key in delegated mode never overwrites a slot whose key is still in its grace period.
  */
-import { NO_FAULTS } from '../../../functions/lifecycle/memory/faults';
+import { NO_FAULTS } from '../../../functions/memory/faults';
 import { activeKey, type DomainState, type KeyRecord } from '../../../functions/lifecycle/state';
 import type { OperatorCommand } from '../../../functions/lifecycle/commands';
 import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor, type Harness } from './helpers';
@@ -77,7 +77,7 @@ describe('a lost key in delegated mode', () => {
 describe('byodkim simulate', () => {
   it('does not report a replay violation for a domain whose last run failed before the simulation ended', async () => {
     // Seed 2: a domain's last run failed at 18:23 and could not record its failure; work was due at the end.
-    const { simulate } = await import('../../../functions/lifecycle/simulation/simulate');
+    const { simulate } = await import('../../../functions/simulation/simulate');
     const report = await simulate({ domains: 20, days: 500, dnsMode: 'external', faults: 0.2, seed: 2 });
     expect(report.violations.byInvariant).toEqual({});
     expect(report.unsignedMinutes).toBe(0);

@@ -19,14 +19,16 @@
  *  7. Replay / crash converges → after every completed run, an immediate replay decides nothing new;
  *     a run that never settles within the step budget is a violation.
  */
-import type { TxtAnswer } from '../../dkim/dns-answer';
-import { diagnoseRecord } from '../../dkim/diagnosis';
-import { joinStrings } from '../../dkim/record';
+import { dkimRecordName } from '../core/names';
+import type { TxtAnswer } from '../dkim/dns-answer';
+import { diagnoseRecord } from '../dkim/diagnosis';
+import { joinStrings } from '../dkim/record';
 import type { CachingResolver, SimDns } from '../memory/dns';
 import type { MemoryKeyStore, MemorySes, SigningSegment } from '../memory/services';
-import { DAY_MS, propagationSoakMs } from '../policy';
-import type { DomainSpec } from '../spec';
-import { IN_FLIGHT_STATES, type DomainState } from '../state';
+import { DAY_MS } from '../core/time';
+import { propagationSoakMs } from '../lifecycle/policy';
+import type { DomainSpec } from '../core/spec';
+import { IN_FLIGHT_STATES, type DomainState } from '../lifecycle/state';
 
 export interface Violation {
   readonly invariant: 1 | 2 | 3 | 4 | 5 | 6 | 7;
@@ -213,7 +215,7 @@ export class InvariantChecker {
   }
 
   private verifiedEverywhere(domain: string, selector: string, publicKey: string, t: number): string | undefined {
-    const name = `${selector}._domainkey.${domain}`;
+    const name = dkimRecordName(selector, domain);
     const authoritative = this.ctx.dns.resolve(name, t).answer;
     if (!answerMatches(authoritative, domain, selector, publicKey)) return 'the authoritative servers';
     for (const resolver of this.ctx.resolvers) {
@@ -250,7 +252,7 @@ export class InvariantChecker {
       this.ours(domain, identity.publicKey)
     ) {
       const selector = identity.tokens[0]!;
-      const answer = this.ctx.dns.resolve(`${selector}._domainkey.${domain}`, now).answer;
+      const answer = this.ctx.dns.resolve(dkimRecordName(selector, domain), now).answer;
       if (!answerMatches(answer, domain, selector, identity.publicKey)) {
         this.violate(
           2,
@@ -283,13 +285,13 @@ export class InvariantChecker {
         );
       }
       const selector = record?.selector ?? d.keyId;
-      const answer = this.ctx.dns.resolve(`${selector}._domainkey.${d.domain}`, d.at).answer;
+      const answer = this.ctx.dns.resolve(dkimRecordName(selector, d.domain), d.at).answer;
       if (carries(answer, d.publicKey)) {
         this.violate(
           3,
           d.domain,
           d.at,
-          `key ${d.keyId} was destroyed while ${selector}._domainkey.${d.domain} still publishes it`,
+          `key ${d.keyId} was destroyed while ${dkimRecordName(selector, d.domain)} still publishes it`,
         );
       }
     }
@@ -376,7 +378,7 @@ export class InvariantChecker {
     // A receiver may have cached any answer of the last `soak` (TTL / negative TTL): it can verify only if
     // the record matched throughout [t - soak, t].
     const soak = propagationSoakMs(spec);
-    const name = `${selector}._domainkey.${domain}`;
+    const name = dkimRecordName(selector, domain);
     const points = new Set<number>([a - soak]);
     for (const t of this.ctx.dns.changesBetween(name, a - soak, b)) points.add(t);
     const target = this.ctx.dns.at(name, a)?.cname ?? this.ctx.dns.at(name, b)?.cname;

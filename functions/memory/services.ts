@@ -12,10 +12,10 @@
  * - The state store keeps JSON (like DynamoDB items) and enforces the version condition.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { selectorProblem } from '../../dkim/names';
-import { ROUTE53_TXT_VALUE_MAX, TXT_STRING_MAX_OCTETS, joinStrings } from '../../dkim/record';
-import { ConflictError, ServiceError } from '../../errors';
-import type { Notification } from '../notifications';
+import { dkimRecordName, selectorProblem } from '../core/names';
+import { ROUTE53_TXT_VALUE_MAX, TXT_STRING_MAX_OCTETS, joinStrings } from '../dkim/record';
+import { ConflictError, ServiceError } from '../core/errors';
+import type { Notification } from '../lifecycle/notifications';
 import type {
   ChangeStatus,
   Clock,
@@ -33,9 +33,9 @@ import type {
   SesSigningOrigin,
   StateStore,
   StoredKey,
-} from '../ports';
-import { DAY_MS, MINUTE_MS } from '../policy';
-import type { DomainState } from '../state';
+} from '../lifecycle/ports';
+import { DAY_MS, MINUTE_MS } from '../core/time';
+import type { DomainState } from '../lifecycle/state';
 import { CachingResolver, SimDns, type RRset } from './dns';
 
 export class ManualClock implements Clock {
@@ -156,7 +156,7 @@ export class MemorySes implements SesIdentityDkim {
   private matches(domain: string, identity: Identity, t: number): boolean {
     const selector = identity.tokens[0];
     if (!selector || !identity.publicKey) return false;
-    const answer = this.resolver.query(`${selector}._domainkey.${domain}`, t);
+    const answer = this.resolver.query(dkimRecordName(selector, domain), t);
     if (answer.outcome !== 'answer' || answer.records.length !== 1) return false;
     const value = joinStrings(answer.records[0]!);
     const key = /(?:^|;)[ \t\r\n]*p=([^;]*)/.exec(value)?.[1];

@@ -3,7 +3,8 @@
  * Route 53, the key store, the state store, the notifier, metrics, logs — and the ports the reconciler
  * sees, with faults injected on every AWS call. Tests build small worlds; `simulate` builds big ones.
  */
-import { formatRecordValue, splitIntoStrings } from '../../dkim/record';
+import { dkimRecordName } from '../core/names';
+import { formatRecordValue, splitIntoStrings } from '../dkim/record';
 import { CachingResolver, MemoryDnsObserver, SimDns, type DnsFlake } from '../memory/dns';
 import { NO_FAULTS, newCallCounter, withFaults, type CallCounter, type FaultPlan } from '../memory/faults';
 import { KeyPool } from '../memory/keys';
@@ -17,8 +18,8 @@ import {
   MemorySes,
   MemoryStateStore,
 } from '../memory/services';
-import type { KeyGenerator, KeyPair, LifecyclePorts } from '../ports';
-import type { DomainSpec } from '../spec';
+import type { KeyGenerator, KeyPair, LifecyclePorts } from '../lifecycle/ports';
+import type { DomainSpec } from '../core/spec';
 
 /** How the SES identity looks before byodkim first runs. */
 export type IdentitySetup =
@@ -107,7 +108,7 @@ export class World {
     if (spec.dns.kind === 'route53') this.route53.addZone({ ref: spec.dns.hostedZoneId, apex: spec.domain });
     if (spec.dns.kind === 'delegated') this.route53.addZone({ ref: spec.dns.zoneName, apex: spec.dns.zoneName });
     if (identity.kind === 'byodkim') {
-      const name = `${identity.selector}._domainkey.${spec.domain}`;
+      const name = dkimRecordName(identity.selector, spec.domain);
       // Published long ago: every resolver cache already holds it.
       const since = this.clock.now() - 365 * 86_400_000;
       this.dns.set(

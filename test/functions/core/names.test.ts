@@ -5,8 +5,8 @@ import {
   selectorPrefixProblem,
   selectorProblem,
   toALabel,
-} from '../../../functions/dkim/names';
-import { ValidationError } from '../../../functions/errors';
+} from '../../../functions/core/names';
+import { ValidationError } from '../../../functions/core/errors';
 
 describe('SES selector rules', () => {
   it.each([['mail-prod-20250907-1'], ['a'], ['A1'], ['x'.repeat(63)]])('accepts %s', (selector) => {

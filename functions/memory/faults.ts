@@ -3,7 +3,7 @@
  * (having taken effect or not), or "crash" the invocation AFTER its side effect happened — the Lambda
  * dies, nothing after it runs, and the next invocation must repair (invariant 7).
  */
-import { TransientError } from '../../errors';
+import { TransientError } from '../core/errors';
 import type { Prng } from '../simulation/prng';
 
 /** The invocation died (Lambda timeout, OOM, host failure). Not a ByodkimError: the runner never catches it. */

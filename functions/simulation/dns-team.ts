@@ -8,10 +8,10 @@
  * It records, per request, when a correct record was first in place: the invariant checker uses that to
  * tell "the DNS team was late" (a key may then outlive its interval) from an engine bug.
  */
-import { parseZoneFileRecord } from '../../dkim/record';
-import type { Notification } from '../notifications';
-import type { Clock } from '../ports';
-import { DAY_MS, HOUR_MS } from '../policy';
+import { parseZoneFileRecord } from '../dkim/record';
+import type { Notification } from '../lifecycle/notifications';
+import type { Clock } from '../lifecycle/ports';
+import { DAY_MS, HOUR_MS } from '../core/time';
 import type { SimDns } from '../memory/dns';
 import type { Prng } from './prng';
 

@@ -4,9 +4,9 @@
  * answers) or the negative-cache time (NXDOMAIN), and a `DnsObserver` that asks the authoritative
  * servers and every resolver, like the real verifier.
  */
-import type { TxtAnswer } from '../../dkim/dns-answer';
-import type { Clock, DnsObserver } from '../ports';
-import { NEGATIVE_CACHE_SECONDS } from '../policy';
+import type { TxtAnswer } from '../dkim/dns-answer';
+import type { Clock, DnsObserver } from '../lifecycle/ports';
+import { NEGATIVE_CACHE_SECONDS } from '../lifecycle/policy';
 
 /** What one name holds: TXT records (each its character-strings) or a CNAME, with a TTL. */
 export interface RRset {

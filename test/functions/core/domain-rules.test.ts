@@ -1,5 +1,4 @@
 import {
-  delegatedSlots,
   dnsModeRule,
   domainNameRule,
   domainSpecViolations,
@@ -8,8 +7,9 @@ import {
   keyBitsRule,
   rotationRule,
   selectorPrefixRule,
-} from '../../constructs/domain-rules';
-import type { DomainSpec } from '../../functions/lifecycle/spec';
+} from '../../../functions/core/domain-rules';
+import { delegatedSlots } from '../../../functions/core/names';
+import type { DomainSpec } from '../../../functions/core/spec';
 
 const VALID: DomainSpec = {
   domain: 'example.com',

@@ -6,8 +6,8 @@
  * {@link ByodkimDomain} construct (which throws on the first violation, for stacks that import it
  * directly). Each rule returns the violations it finds; an empty list means the spec satisfies it.
  */
-import { domainProblem, selectorPrefixProblem, selectorProblem } from '../functions/dkim/names';
-import { SES_DNS_SEARCH_DAYS, type DomainSpec } from '../functions/lifecycle/spec';
+import { delegatedSlots, domainProblem, selectorPrefixProblem, selectorProblem } from './names';
+import { SES_DNS_SEARCH_DAYS, type DomainSpec } from './spec';
 
 /** One broken rule: where (a path inside the spec), what the rule is, and the value given. */
 export interface RuleViolation {
@@ -31,11 +31,6 @@ export const MAX_GRACE_DAYS = 90;
 export const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
 /** A pragmatic address check: one `@`, no spaces, a dotted domain. */
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-/** The two selector slots of delegated mode: `<prefix>1` and `<prefix>2`. */
-export function delegatedSlots(selectorPrefix: string): readonly [string, string] {
-  return [`${selectorPrefix}1`, `${selectorPrefix}2`];
-}
 
 /**
  * A rule: the violations it finds in a spec. The spec is typed, but its values come from users (an env

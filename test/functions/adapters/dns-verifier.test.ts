@@ -8,12 +8,12 @@ import {
   lookupTxt,
   verifyDns,
   type DnsVerifierOptions,
-} from '../../../functions/dkim/dns-verifier';
+} from '../../../functions/adapters/dns-verifier';
 import type { ExpectedRecord } from '../../../functions/dkim/dns-answer';
 import { DnsLookupError } from '../../../functions/dkim/errors';
 import { formatRecordValue, splitIntoStrings } from '../../../functions/dkim/record';
-import { startTestDnsServer, type TestDnsServer, type ZoneNode } from './dns-test-server';
-import { testKey } from './fixtures';
+import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../../support/dns-test-server';
+import { testKey } from '../dkim/fixtures';
 
 const DOMAIN = 'example.test';
 const key = testKey(2048).publicKey;

@@ -6,19 +6,19 @@
  * and the invariant checker after every step. Deterministic: the same options give the same report
  * (except `wallMs`).
  */
-import { defaultRenewBeforeDays, DEFAULTS, type DomainSpec } from '../spec';
-import { decide as coreDecide } from '../policy';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../policy';
-import { observe, reconcile, type DecideFn, type ReconcileResult } from '../reconciler';
+import { defaultRenewBeforeDays, DEFAULTS, type DomainSpec } from '../core/spec';
+import { decide as coreDecide } from '../lifecycle/policy';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time';
+import { observe, reconcile, type DecideFn, type ReconcileResult } from '../lifecycle/reconciler';
 import { RandomFaults, SimulatedCrash } from '../memory/faults';
 import { realKeyPairs } from '../memory/keys';
-import type { KeyPair } from '../ports';
+import type { KeyPair } from '../lifecycle/ports';
 import { SimDnsTeam, type TeamOptions } from './dns-team';
 import { EventQueue } from './event-queue';
 import { INVARIANT_TITLES, InvariantChecker, SecretScanner, type Violation } from './invariants';
 import { Prng } from './prng';
 import { World, type IdentitySetup } from './world';
-import { initialState, type DomainState } from '../state';
+import { initialState, type DomainState } from '../lifecycle/state';
 
 export type SimDnsMode = 'route53' | 'external' | 'delegated' | 'mixed';
 

@@ -1,10 +1,11 @@
 import { Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
-import { ByodkimDomain, ByodkimStack } from '../../constructs';
-import { environments } from '../../envs';
-import { loadEnvironments } from '../../envs/load';
-import { allKeys, synthStack, type Synthesized } from './synth';
+import { ByodkimDomain } from '../constructs';
+import { ByodkimStack } from '../main';
+import { environments } from '../envs';
+import { loadEnvironments } from '../envs/load';
+import { allKeys, synthStack, type Synthesized } from './constructs/synth';
 
 const loaded = loadEnvironments(environments).environments;
 

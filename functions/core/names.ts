@@ -6,7 +6,7 @@
  * (the current operations' convention, e.g. `mail-prod-20250907-1`).
  */
 import { domainToASCII } from 'node:url';
-import { ValidationError } from '../errors';
+import { ValidationError } from './errors';
 
 export const SELECTOR_MAX_LENGTH = 63;
 /** The highest `<n>` in `<prefix>-<yyyymmdd>-<n>`: at most this many new selectors per domain per day. */
@@ -93,9 +93,36 @@ export function toALabel(domain: string, field = 'domain'): string {
   return ascii;
 }
 
-/** `<selector>._domainkey.<domain>`, where the DKIM public key is published. */
+/**
+ * `<selector>._domainkey`: the record name relative to the domain's zone (what a DNS team enters in a zone
+ * that appends the domain). The one place the DKIM record name is built; {@link dkimRecordName} adds the
+ * domain.
+ */
+export function relativeRecordName(selector: string): string {
+  return `${selector}._domainkey`;
+}
+
+/**
+ * `<selector>._domainkey.<domain>`, where the DKIM public key is published. No checks: the selector and the
+ * (A-label) domain are already valid; `*` as the selector gives the pattern of every record of the domain.
+ */
+export function dkimRecordName(selector: string, domain: string): string {
+  return `${relativeRecordName(selector)}.${domain}`;
+}
+
+/** Delegated mode: the selector of slot `n`, `<prefix><n>`. */
+export function slotSelector(selectorPrefix: string, slot: 1 | 2): string {
+  return `${selectorPrefix}${slot}`;
+}
+
+/** The two selector slots of delegated mode: `<prefix>1` and `<prefix>2`. */
+export function delegatedSlots(selectorPrefix: string): readonly [string, string] {
+  return [slotSelector(selectorPrefix, 1), slotSelector(selectorPrefix, 2)];
+}
+
+/** {@link dkimRecordName} of a selector and domain given by a user: both are checked (and the domain converted to its A-label) first. */
 export function recordName(selector: string, domain: string): string {
-  const name = `${assertSelector(selector)}._domainkey.${toALabel(domain)}`;
+  const name = dkimRecordName(assertSelector(selector), toALabel(domain));
   if (name.length > 253) {
     throw new ValidationError(
       'RECORD_NAME_TOO_LONG',

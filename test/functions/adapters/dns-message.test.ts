@@ -1,6 +1,6 @@
-import { decodeResponse, DnsFormatError, encodeQuery, RR_TYPE } from '../../../functions/dkim/dns-message';
-import { formatServerAddress, parseServerAddress } from '../../../functions/dkim/dns-transport';
-import { ValidationError } from '../../../functions/errors';
+import { decodeResponse, DnsFormatError, encodeQuery, RR_TYPE } from '../../../functions/adapters/dns-message';
+import { formatServerAddress, parseServerAddress } from '../../../functions/adapters/dns-transport';
+import { ValidationError } from '../../../functions/core/errors';
 
 /** A response to `encodeQuery(id, name, TXT)` with the given answer records appended (raw RDATA). */
 function response(id: number, name: string, answers: Buffer[], flags = 0x8400): Buffer {

@@ -5,11 +5,11 @@
  */
 import { decide, type Action, type Decision } from '../../../functions/lifecycle/policy';
 import type { DecideFn } from '../../../functions/lifecycle/reconciler';
-import { simulate, type SimDnsMode } from '../../../functions/lifecycle/simulation/simulate';
-import { SecretScanner } from '../../../functions/lifecycle/simulation/invariants';
+import { simulate, type SimDnsMode } from '../../../functions/simulation/simulate';
+import { SecretScanner } from '../../../functions/simulation/invariants';
 import { activeKey, inFlightKey, withKey } from '../../../functions/lifecycle/state';
 import { operatorNotice } from '../../../functions/lifecycle/notifications';
-import { POOL, testPairs } from './helpers';
+import { POOL, testPairs } from '../lifecycle/helpers';
 
 jest.setTimeout(120_000);
 

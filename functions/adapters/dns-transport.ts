@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { isIP, connect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { decodeResponse, DnsFormatError, encodeQuery, normaliseName, type DnsResponse } from './dns-message';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 
 /** A DNS server's address. */
 export interface DnsServerAddress {

@@ -4,6 +4,13 @@
  * Every error a user can hit says what was wrong and what to do next. No error message may contain
  * private key material (DESIGN.md §4, invariant 6): callers pass names and public values only.
  */
+
+/** A message in the two languages byodkim reports in (DNS-team requests and operators use both). */
+export interface BilingualText {
+  readonly en: string;
+  readonly ja: string;
+}
+
 export class ByodkimError extends Error {
   /** A stable machine-readable code, e.g. `INVALID_SELECTOR`. */
   public readonly code: string;

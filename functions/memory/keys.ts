@@ -1,22 +1,13 @@
 /**
- * Key generators for the in-memory world. `DkimKeyGenerator` is the real one (functions/dkim/keys.ts).
+ * Key generators for the in-memory world (the real one is `functions/adapters/key-generator.ts`).
  * RSA-2048 generation takes ~50–150 ms, and a 3-year, 50-domain simulation needs hundreds of keys, so
  * `KeyPool` generates a few real key pairs once and hands them out per domain in turn: consecutive keys of
  * one domain always differ (a DNS team's "stale old value" is still caught), and a domain only sees a key
  * again after `size` rotations (the simulation uses 10: more than 4 years at the default 150-day cadence).
  */
-import { generateKeyPair } from '../../dkim/keys';
-import type { KeyBits } from '../spec';
-import type { KeyGenerator, KeyPair } from '../ports';
-
-export class DkimKeyGenerator implements KeyGenerator {
-  generated = 0;
-  async generate(bits: KeyBits): Promise<KeyPair> {
-    const pair = generateKeyPair({ bits });
-    this.generated += 1;
-    return { privateKey: pair.sesPrivateKey, publicKey: pair.publicKey };
-  }
-}
+import { generateKeyPair } from '../dkim/keys';
+import type { KeyBits } from '../core/spec';
+import type { KeyGenerator, KeyPair } from '../lifecycle/ports';
 
 const pools = new Map<string, KeyPair[]>();
 

@@ -8,8 +8,8 @@
  * Authoritative servers do not follow a CNAME into another zone; the verifier does, by asking that zone's
  * own authoritative servers, so `delegated` selectors are checked the way receivers resolve them.
  */
-import { diagnoseRecord } from './diagnosis';
-import type { ExpectedRecord, RecordDiagnosis, TxtAnswer } from './dns-answer';
+import { diagnoseRecord } from '../dkim/diagnosis';
+import type { ExpectedRecord, RecordDiagnosis, TxtAnswer } from '../dkim/dns-answer';
 import { normaliseName, RCODE, RR_TYPE, type DnsResponse } from './dns-message';
 import {
   DnsTransportError,
@@ -19,8 +19,8 @@ import {
   type DnsServerAddress,
   type DnsTransport,
 } from './dns-transport';
-import { DnsLookupError } from './errors';
-import { recordName } from './names';
+import { DnsLookupError } from '../dkim/errors';
+import { recordName } from '../core/names';
 
 /** The public resolvers the operations team already checks with (`dig @8.8.8.8`, `dig @1.1.1.1`). */
 export const DEFAULT_RESOLVERS: readonly string[] = ['8.8.8.8', '1.1.1.1'];

@@ -1,0 +1,7 @@
+/**
+ * Time units. Every time in byodkim is epoch milliseconds (the injected clock, the recorded state, the
+ * simulated world), so durations are milliseconds too, built from these.
+ */
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
