@@ -7,7 +7,7 @@
  * `domains` are {@link DomainSpec}s, the contract the runtime lifecycle consumes.
  */
 import { z } from 'zod';
-import { toALabel } from '../functions/core/names';
+import { emailProblem, toALabel } from '../functions/core/names';
 import { ByodkimError } from '../functions/core/errors';
 import {
   DEFAULTS,
@@ -17,7 +17,7 @@ import {
   type KeyBits,
   type Locale,
 } from '../functions/core/spec';
-import { domainSpecViolations, EMAIL_PATTERN } from '../functions/core/domain-rules';
+import { domainSpecViolations } from '../functions/core/domain-rules';
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -31,7 +31,11 @@ const accountId = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS 
 const region = z
   .string()
   .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { error: 'must be an AWS region name, e.g. ap-northeast-1' });
-const email = z.string().regex(EMAIL_PATTERN, { error: 'must be an e-mail address' });
+/** An e-mail address under the one rule the domain rules and the construct use too (core/names). */
+const email = z.string().superRefine((address, ctx) => {
+  const problem = emailProblem(address);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: address });
+});
 const locale = z.enum(['ja', 'en']);
 const bucket = z.string().regex(/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
   error: 'must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens',

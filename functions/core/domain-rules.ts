@@ -6,7 +6,7 @@
  * {@link ByodkimDomain} construct (which throws on the first violation, for stacks that import it
  * directly). Each rule returns the violations it finds; an empty list means the spec satisfies it.
  */
-import { delegatedSlots, domainProblem, selectorPrefixProblem, selectorProblem } from './names';
+import { delegatedSlots, domainProblem, emailProblem, selectorPrefixProblem, selectorProblem } from './names';
 import { SES_DNS_SEARCH_DAYS, type DomainSpec } from './spec';
 
 /** One broken rule: where (a path inside the spec), what the rule is, and the value given. */
@@ -29,8 +29,6 @@ export const MAX_LEAD_TIME_DAYS = 180;
 export const MAX_GRACE_DAYS = 90;
 /** A Route 53 hosted zone id, as the console shows it (no `/hostedzone/` prefix). */
 export const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
-/** A pragmatic address check: one `@`, no spaces, a dotted domain. */
-export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
  * A rule: the violations it finds in a spec. The spec is typed, but its values come from users (an env
@@ -107,9 +105,8 @@ export const dnsModeRule: DomainRule = (spec) => {
         );
       }
       dns.contacts.forEach((contact, index) => {
-        if (!EMAIL_PATTERN.test(contact)) {
-          found.push(violation(['dns', 'contacts', index], 'must be an e-mail address', contact));
-        }
+        const problem = typeof contact === 'string' ? emailProblem(contact) : 'must be an e-mail address';
+        if (problem) found.push(violation(['dns', 'contacts', index], problem, contact));
       });
       if (dns.locale !== 'ja' && dns.locale !== 'en') {
         found.push(violation(['dns', 'locale'], 'must be "ja" or "en"', dns.locale));

@@ -63,6 +63,13 @@ export function makeSelector(prefix: string, date: Date, sequence: number): stri
   return assertSelector(`${prefix}-${ymd}-${sequence}`);
 }
 
+/**
+ * The last label of a mail domain: at least two letters (`com`, `jp`) or an IDN top-level domain's
+ * A-label (`xn--p1ai`). Every delegated top-level domain has this form (RFC 3696 §2: never all digits),
+ * so `bar.c` or `192.0.2.1` is a typo or an IP address, not a mail domain.
+ */
+const TOP_LEVEL_LABEL_PATTERN = /^(?:[a-z]{2,63}|xn--[a-z0-9-]+)$/;
+
 /** Why a domain name (already an A-label) is not a valid mail domain, or undefined. */
 export function domainProblem(aLabel: string): string | undefined {
   if (aLabel.length === 0) return 'must not be empty';
@@ -76,7 +83,46 @@ export function domainProblem(aLabel: string): string | undefined {
       return `label ${JSON.stringify(label)} may contain only letters, digits and inner hyphens`;
     }
   }
+  const last = labels[labels.length - 1];
+  if (!TOP_LEVEL_LABEL_PATTERN.test(last)) {
+    return `must end in a top-level domain of at least two letters or an xn-- label (is ${JSON.stringify(last)})`;
+  }
   return undefined;
+}
+
+/** The A-label of a domain, or '' when it cannot be converted (an IDN with invalid characters). */
+function aLabelOf(domain: string): string {
+  return domain.length === 0 ? '' : domainToASCII(domain).toLowerCase();
+}
+
+/** The longest local part (before `@`) SMTP accepts (RFC 5321 §4.5.3.1.1). */
+export const EMAIL_LOCAL_PART_MAX_LENGTH = 64;
+
+/**
+ * Why an e-mail address (a DNS team contact, a notification recipient) is not one, or undefined.
+ *
+ * One `@`; no whitespace; a local part of 1–64 characters that does not start or end with a dot or
+ * hold two in a row; and a domain under the same rules as a mail domain ({@link domainProblem}, IDNs
+ * allowed): `ops@exa_mple..com`, `x@y..z`, `ops@-bad-.com` and `foo@bar.c` are refused.
+ */
+export function emailProblem(address: string): string | undefined {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return 'must be an e-mail address';
+  if (address.indexOf('@') !== at) return 'must be an e-mail address with one "@"';
+  if (/\s/.test(address)) return 'must be an e-mail address without spaces';
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (local.length === 0) return 'must be an e-mail address: nothing before "@"';
+  if (local.length > EMAIL_LOCAL_PART_MAX_LENGTH) {
+    return `must be an e-mail address: the part before "@" must be at most ${EMAIL_LOCAL_PART_MAX_LENGTH} characters (is ${local.length})`;
+  }
+  if (local.startsWith('.') || local.endsWith('.')) {
+    return 'must be an e-mail address: the part before "@" must not start or end with a dot';
+  }
+  if (local.includes('..')) return 'must be an e-mail address: the part before "@" must not hold two dots in a row';
+  const ascii = aLabelOf(domain);
+  const problem = ascii === '' ? 'is not a valid domain name' : domainProblem(ascii);
+  return problem ? `must be an e-mail address: its domain ${JSON.stringify(domain)} ${problem}` : undefined;
 }
 
 /**
@@ -84,8 +130,7 @@ export function domainProblem(aLabel: string): string | undefined {
  * e.g. `例え.jp` → `xn--r8jz45g.jp`. Throws a ValidationError when it is not a valid domain.
  */
 export function toALabel(domain: string, field = 'domain'): string {
-  const trimmed = domain.trim().replace(/\.$/, '');
-  const ascii = trimmed.length === 0 ? '' : domainToASCII(trimmed).toLowerCase();
+  const ascii = aLabelOf(domain.trim().replace(/\.$/, ''));
   const problem = ascii === '' ? 'is not a valid domain name' : domainProblem(ascii);
   if (problem) {
     throw new ValidationError('INVALID_DOMAIN', `${field} ${JSON.stringify(domain)} ${problem}`, field);

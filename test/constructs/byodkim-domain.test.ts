@@ -307,6 +307,16 @@ describe('ByodkimDomain: props are validated with messages naming the property, 
       'dns.hostedZoneId must be a Route 53 hosted zone id',
     ],
     [
+      'a DNS contact whose domain has an empty label',
+      { ...EXTERNAL, dns: { kind: 'external', contacts: ['x@y..z'] } },
+      'dns.contacts[0] must be an e-mail address: its domain "y..z" must not contain an empty label (given "x@y..z")',
+    ],
+    [
+      'a DNS contact with a one-letter top-level label',
+      { ...DELEGATED, dns: { ...DELEGATED.dns, contacts: ['foo@bar.c'] } as ByodkimDomainProps['dns'] },
+      'dns.contacts[0] must be an e-mail address: its domain "bar.c" must end in a top-level domain',
+    ],
+    [
       'a name prefix in capitals',
       { ...ROUTE53, namePrefix: 'Prod' },
       'namePrefix must be 1-32 lowercase letters, digits and inner hyphens (given "Prod")',

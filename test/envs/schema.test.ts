@@ -305,6 +305,35 @@ describe('an invalid environment is refused with file, field path, rule and valu
     ],
   ];
 
+  it.each([
+    [
+      'ops@exa_mple..com',
+      'its domain "exa_mple..com" label "exa_mple" may contain only letters, digits and inner hyphens',
+    ],
+    ['x@y..z', 'its domain "y..z" must not contain an empty label'],
+    ['ops@-bad-.com', 'its domain "-bad-.com" label "-bad-" may contain only letters, digits and inner hyphens'],
+    ['foo@bar.c', 'its domain "bar.c" must end in a top-level domain of at least two letters or an xn-- label'],
+  ])(
+    'refuses the address %s in notifications.emails and dns.contacts, naming the field, rule and value',
+    (address, rule) => {
+      const message = problems(
+        brokenEnvironment((e) => {
+          e.notifications.emails = ['dkim-ops@example.com', address];
+          e.domains[0].dns.contacts = [address];
+          e.domains[2].dns.contacts = ['dns@example.org', address];
+        }),
+      );
+      const given = `; given ${JSON.stringify(address)}`;
+      for (const path of ['notifications.emails[1]', 'domains[0].dns.contacts[0]', 'domains[2].dns.contacts[1]']) {
+        expect(message).toContain(`${FILE}: ${path}: must be an e-mail address: ${rule}`);
+        expect(message.split('\n').find((l) => l.includes(`${FILE}: ${path}:`))).toMatch(
+          new RegExp(`${given.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+        );
+      }
+      expect(message).toContain('(3 problems)');
+    },
+  );
+
   it('covers at least 20 distinct bad configurations', () => {
     expect(new Set(cases.map(([name]) => name)).size).toBeGreaterThanOrEqual(20);
   });

@@ -70,6 +70,29 @@ describe('domain rules', () => {
     ]);
   });
 
+  it('dnsModeRule, Noncompliance 3: a contact whose domain breaks the domain rules', () => {
+    const spec = withSpec({ dns: { ...VALID.dns, contacts: ['ops@-bad-.com', 'foo@bar.c'] } as DomainSpec['dns'] });
+    expect(dnsModeRule(spec)).toEqual([
+      {
+        path: ['dns', 'contacts', 0],
+        rule: 'must be an e-mail address: its domain "-bad-.com" label "-bad-" may contain only letters, digits and inner hyphens',
+        value: 'ops@-bad-.com',
+      },
+      {
+        path: ['dns', 'contacts', 1],
+        rule: expect.stringContaining('its domain "bar.c" must end in a top-level domain'),
+        value: 'foo@bar.c',
+      },
+    ]);
+  });
+
+  it('domainNameRule, Noncompliance 2: a one-letter top-level label', () => {
+    expect(domainNameRule(withSpec({ domain: 'bar.c' }))[0]).toMatchObject({
+      path: ['domain'],
+      rule: expect.stringContaining('must end in a top-level domain of at least two letters or an xn-- label'),
+    });
+  });
+
   it('dnsModeRule, Noncompliance 2: a delegated zone above the domain', () => {
     const spec = withSpec({
       domain: 'mail.example.com',

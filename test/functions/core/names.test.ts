@@ -1,5 +1,7 @@
 import {
   assertSelector,
+  domainProblem,
+  emailProblem,
   makeSelector,
   recordName,
   selectorPrefixProblem,
@@ -68,8 +70,45 @@ describe('domains', () => {
     ['-bad.example.com', 'only letters, digits and inner hyphens'],
     ['a..b.com', 'empty label'],
     [`${'a'.repeat(64)}.com`, 'at most 63 characters'],
+    ['bar.c', 'must end in a top-level domain of at least two letters or an xn-- label (is "c")'],
+    ['example.c1', 'must end in a top-level domain of at least two letters or an xn-- label (is "c1")'],
+    ['192.0.2.1', 'must end in a top-level domain'],
   ])('refuses %j: %s', (input, reason) => {
     expect(() => toALabel(input)).toThrow(reason);
+  });
+
+  it.each([['example.co'], ['example.xn--p1ai'], ['xn--r8jz45g.jp']])('accepts the top-level label of %s', (name) => {
+    expect(domainProblem(name)).toBeUndefined();
+  });
+});
+
+describe('e-mail addresses: one "@", then a domain under the same rules as a mail domain', () => {
+  it.each([['ops@example.com'], ['dns-team+dkim@mail.example.co.jp'], ['o.p.s@例え.jp'], ['OPS@Example.COM']])(
+    'accepts %s',
+    (address) => {
+      expect(emailProblem(address)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['ops team', 'must be an e-mail address'],
+    ['ops@exa_mple..com', 'must be an e-mail address: its domain "exa_mple..com" label "exa_mple" may contain only'],
+    ['x@y..z', 'must be an e-mail address: its domain "y..z" must not contain an empty label'],
+    ['ops@-bad-.com', 'must be an e-mail address: its domain "-bad-.com" label "-bad-" may contain only'],
+    ['foo@bar.c', 'must be an e-mail address: its domain "bar.c" must end in a top-level domain'],
+    ['ops@localhost', 'must be an e-mail address: its domain "localhost" must have at least two labels'],
+    ['@example.com', 'must be an e-mail address: nothing before "@"'],
+    ['a@b@example.com', 'must be an e-mail address with one "@"'],
+    ['ops @example.com', 'must be an e-mail address without spaces'],
+    ['.ops@example.com', 'the part before "@" must not start or end with a dot'],
+    ['o..ps@example.com', 'the part before "@" must not hold two dots in a row'],
+    [`${'o'.repeat(65)}@example.com`, 'the part before "@" must be at most 64 characters (is 65)'],
+  ])('refuses %j: %s', (address, reason) => {
+    expect(emailProblem(address)).toContain(reason);
+  });
+
+  it('words an address without "@" exactly as before', () => {
+    expect(emailProblem('dns team')).toBe('must be an e-mail address');
   });
 });
 
