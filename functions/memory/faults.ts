@@ -4,7 +4,6 @@
  * dies, nothing after it runs, and the next invocation must repair (invariant 7).
  */
 import { TransientError } from '../core/errors';
-import type { Prng } from '../simulation/prng';
 
 /** The invocation died (Lambda timeout, OOM, host failure). Not a ByodkimError: the runner never catches it. */
 export class SimulatedCrash extends Error {
@@ -25,6 +24,12 @@ export interface FaultPlan {
 
 export const NO_FAULTS: FaultPlan = { fault: () => undefined, tookEffect: () => true };
 
+/** The random choices of {@link RandomFaults} (the simulation hands it a fork of its seeded `Prng`). */
+export interface FaultDice {
+  chance(p: number): boolean;
+  pick<T>(items: readonly T[]): T;
+}
+
 /** Each call fails with probability `p`, the kind chosen uniformly. */
 export class RandomFaults implements FaultPlan {
   enabled = true;
@@ -33,7 +38,7 @@ export class RandomFaults implements FaultPlan {
 
   constructor(
     private readonly p: number,
-    private readonly rng: Prng,
+    private readonly rng: FaultDice,
   ) {}
 
   fault(): FaultKind | undefined {

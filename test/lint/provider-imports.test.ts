@@ -21,7 +21,7 @@ function lint(source: string): string[] {
     out = (error as { stdout: string }).stdout;
   }
   const [result] = JSON.parse(out) as { messages: { ruleId: string | null; message: string }[] }[];
-  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return result!.messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
 }
 
 describe('lint: @cdktf/provider-aws imports', () => {
