@@ -30,7 +30,9 @@ export interface ByodkimStackProps {
  * - The S3 state backend: one key per environment, encrypted, locked with S3's lock file
  *   (`use_lockfile`, Terraform ≥ 1.10; cdktf 0.21 has no field for it, so it is set by override).
  * - The environment's key store key, shared by all domains, and one {@link ByodkimDomain} per domain,
- *   whose construct id is the domain's A-label (reordering domains changes nothing in Terraform).
+ *   given the domain's DomainSpec whole, whose construct id is the domain's A-label (reordering domains
+ *   changes nothing in Terraform). `namePrefix` is `<project>-<environment>`, the same default
+ *   selectorPrefix the env file's domains get.
  */
 export class ByodkimStack extends TerraformStack {
   /** The stack name for an environment: `byodkim-<env>`. */
@@ -83,15 +85,12 @@ export class ByodkimStack extends TerraformStack {
       region: config.aws.region,
     });
 
+    // Each domain is a resolved DomainSpec (plus its TLS policy), handed over whole: the construct
+    // resolves it again, which changes nothing, so `domains[i].spec` is the env file's spec.
     this.domains = config.domains.map(
       (domain) =>
         new ByodkimDomain(this, domain.domain, {
-          domain: domain.domain,
-          dns: domain.dns,
-          selectorPrefix: domain.selectorPrefix,
-          keyBits: domain.keyBits,
-          rotation: domain.rotation,
-          tlsPolicy: domain.tlsPolicy,
+          ...domain,
           encryptionKey: this.keyStoreKey,
           namePrefix,
           deletionProtection: config.settings.deletionProtection,

@@ -23,70 +23,39 @@ import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity
 import { createHash } from 'node:crypto';
 import { delegatedSlots, dkimRecordName, toALabel } from '../functions/core/names';
 import { ByodkimError, ValidationError } from '../functions/core/errors';
-import {
-  DEFAULTS,
-  defaultRenewBeforeDays,
-  type DnsMode,
-  type DomainSpec,
-  type KeyBits,
-  type Locale,
+import type {
+  DelegatedDnsInput,
+  DnsMode,
+  DnsModeInput,
+  DomainSpec,
+  DomainSpecInput,
+  ExternalDnsInput,
+  KeyBits,
+  Route53DnsMode,
+  RotationPolicyInput,
 } from '../functions/core/spec';
-import { domainSpecViolations, formatPath, formatValue } from '../functions/core/domain-rules';
+import { checkDomainSpec, describeValue, formatPath, formatValue } from '../functions/core/domain-rules';
 import { KeyStoreKey } from './key-store-key';
 
 /** The zone is in Route 53 and the stack may write `*._domainkey.<domain>` TXT records. */
-export interface Route53DnsProps {
-  readonly kind: 'route53';
-  /** The hosted zone holding the domain, e.g. `Z0123456789ABCDEFGHIJ`. */
-  readonly hostedZoneId: string;
-}
-
+export type Route53DnsProps = Route53DnsMode;
 /** A DNS team publishes every record by hand. */
-export interface ExternalDnsProps {
-  readonly kind: 'external';
-  /** The DNS team's e-mail addresses: change requests, reminders and escalations go there. */
-  readonly contacts: readonly string[];
-  /** The DNS team's language (every request carries the other language too). @default 'ja' */
-  readonly locale?: Locale;
-  /** Days the DNS team needs to publish a record. @default 14 */
-  readonly leadTimeDays?: number;
-}
-
+export type ExternalDnsProps = ExternalDnsInput;
 /** The DNS team creates two CNAMEs once, into a Route 53 zone the stack owns. */
-export interface DelegatedDnsProps {
-  readonly kind: 'delegated';
-  /** The zone the stack creates and owns, e.g. `dkim.example.net` (not the domain or a parent of it). */
-  readonly zoneName: string;
-  /** The DNS team's e-mail addresses, for the one-time CNAME request. */
-  readonly contacts: readonly string[];
-  /** The DNS team's language. @default 'ja' */
-  readonly locale?: Locale;
-  /** Days the DNS team needs for the one-time CNAME request. @default 14 */
-  readonly leadTimeDays?: number;
-}
+export type DelegatedDnsProps = DelegatedDnsInput;
+export type DnsProps = DnsModeInput;
+export type RotationPolicyProps = RotationPolicyInput;
 
-export type DnsProps = Route53DnsProps | ExternalDnsProps | DelegatedDnsProps;
-
-export interface RotationPolicyProps {
-  /** A key is active at most this many days. @default 180 */
-  readonly intervalDays?: number;
-  /**
-   * Start a rotation this many days before the active key reaches `intervalDays`.
-   * @default 30; external mode: the larger of 30 and leadTimeDays + 3 + 7
-   */
-  readonly renewBeforeDays?: number;
-  /** Keep a retired selector published this many days after the switch. @default 7 */
-  readonly graceDays?: number;
-  /** `manual` waits at dns-verified for an operator's approval. @default 'auto' */
-  readonly activation?: 'auto' | 'manual';
-}
-
-export interface ByodkimDomainProps {
+/**
+ * The domain's fields are a {@link DomainSpecInput}, so a resolved {@link DomainSpec} (an env file's
+ * domain) is handed in whole — `{ ...spec, namePrefix }` — and comes out as `spec` unchanged.
+ */
+export interface ByodkimDomainProps extends DomainSpecInput {
   /** The mail domain; a Unicode IDN (例え.jp) is converted to its A-label (xn--r8jz45g.jp). */
   readonly domain: string;
   /** How DKIM records reach DNS: `route53`, `external` (a DNS team) or `delegated` (CNAMEs to our zone). */
   readonly dns: DnsProps;
-  /** Selectors are `<selectorPrefix>-<yyyymmdd>-<n>`; delegated slots are `<selectorPrefix>1`/`2`. @default 'byodkim' */
+  /** Selectors are `<selectorPrefix>-<yyyymmdd>-<n>`; delegated slots are `<selectorPrefix>1`/`2`. @default namePrefix */
   readonly selectorPrefix?: string;
   /** RSA key length: 2048, or 1024 only for DNS hosts that cannot hold a longer record (warns). @default 2048 */
   readonly keyBits?: KeyBits;
@@ -94,7 +63,7 @@ export interface ByodkimDomainProps {
   readonly rotation?: RotationPolicyProps;
   /** The environment's key store key. @default the stack's shared key ({@link KeyStoreKey.ofStack}) */
   readonly encryptionKey?: KeyStoreKey;
-  /** Prefix of generated names (lowercase letters, digits, hyphens). @default 'byodkim' */
+  /** Prefix of generated names (lowercase letters, digits, hyphens), and the default selectorPrefix. @default 'byodkim' */
   readonly namePrefix?: string;
   /** The configuration set's name (1–64 letters, digits, `-`, `_`). @default `<namePrefix>-<domain, dots as hyphens>` */
   readonly configurationSetName?: string;
@@ -108,6 +77,8 @@ export interface ByodkimDomainProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** The default `namePrefix`, and so the default `selectorPrefix`. */
+export const DEFAULT_NAME_PREFIX = 'byodkim';
 const NAME_PREFIX_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const CONFIGURATION_SET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -172,31 +143,35 @@ export class ByodkimDomain extends Construct {
     };
 
     if (Token.isUnresolved(props.domain)) fail('domain must be a literal domain name, not a token');
-    let domain = '';
     try {
-      domain = toALabel(props.domain, 'domain');
+      toALabel(props.domain, 'domain');
     } catch (error) {
       fail(error instanceof ByodkimError ? error.message : String(error), 'domain');
     }
-    this.domain = domain;
     const kind = (props.dns as { kind?: unknown } | undefined)?.kind;
     if (kind !== 'route53' && kind !== 'external' && kind !== 'delegated') {
       fail(`dns.kind must be "route53", "external" or "delegated" (given ${formatValue(kind)})`, 'dns.kind');
     }
-
-    this.spec = ByodkimDomain.specOf(domain, props);
-    const violations = domainSpecViolations(this.spec).filter((v) => !Token.isUnresolved(v.value));
-    if (violations.length > 0) {
-      fail(
-        violations.map((v) => `${formatPath(v.path)} ${v.rule} (given ${formatValue(v.value)})`).join('; '),
-        formatPath(violations[0].path),
-      );
-    }
-
-    const namePrefix = props.namePrefix ?? 'byodkim';
+    const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
     if (!Token.isUnresolved(namePrefix) && !NAME_PREFIX_PATTERN.test(namePrefix)) {
       fail(`namePrefix must be 1-32 lowercase letters, digits and inner hyphens (given ${formatValue(namePrefix)})`);
     }
+    if (props.selectorPrefix === undefined && Token.isUnresolved(namePrefix)) {
+      fail('selectorPrefix must be set when namePrefix is a token (it defaults to namePrefix)', 'selectorPrefix');
+    }
+
+    const { spec, violations } = checkDomainSpec(props, { selectorPrefix: namePrefix });
+    const broken = violations.filter((v) => !Token.isUnresolved(v.value));
+    if (broken.length > 0) {
+      fail(
+        broken.map((v) => `${formatPath(v.path)} ${v.rule} (${describeValue(v, formatPath(v.path))})`).join('; '),
+        formatPath(broken[0].path),
+      );
+    }
+    this.spec = spec;
+    const domain = spec.domain;
+    this.domain = domain;
+
     const configurationSetName = props.configurationSetName ?? defaultConfigurationSetName(namePrefix, domain);
     if (!Token.isUnresolved(configurationSetName) && !CONFIGURATION_SET_NAME_PATTERN.test(configurationSetName)) {
       fail(
@@ -306,55 +281,5 @@ export class ByodkimDomain extends Construct {
     }
     this.delegationRecords = delegationRecords;
     this.dnsContacts = dns.kind === 'route53' ? [] : [...dns.contacts];
-  }
-
-  /** The domain spec `props` describe, defaults filled in (not yet checked). */
-  private static specOf(domain: string, props: ByodkimDomainProps): DomainSpec {
-    const given = props.dns;
-    let dns: DnsMode;
-    switch (given.kind) {
-      case 'route53':
-        dns = { kind: 'route53', hostedZoneId: given.hostedZoneId };
-        break;
-      case 'external':
-        dns = {
-          kind: 'external',
-          contacts: [...given.contacts],
-          locale: given.locale ?? 'ja',
-          leadTimeDays: given.leadTimeDays ?? DEFAULTS.leadTimeDays,
-        };
-        break;
-      case 'delegated': {
-        let zoneName = given.zoneName;
-        try {
-          zoneName = toALabel(given.zoneName, 'dns.zoneName');
-        } catch {
-          // left as given: the zone name rule reports it
-        }
-        dns = {
-          kind: 'delegated',
-          zoneName,
-          contacts: [...given.contacts],
-          locale: given.locale ?? 'ja',
-          leadTimeDays: given.leadTimeDays ?? DEFAULTS.leadTimeDays,
-        };
-        break;
-      }
-      default:
-        dns = given;
-    }
-    const rotation = props.rotation ?? {};
-    return {
-      domain,
-      selectorPrefix: props.selectorPrefix ?? 'byodkim',
-      keyBits: props.keyBits ?? DEFAULTS.keyBits,
-      dns,
-      rotation: {
-        intervalDays: rotation.intervalDays ?? DEFAULTS.intervalDays,
-        renewBeforeDays: rotation.renewBeforeDays ?? defaultRenewBeforeDays(dns),
-        graceDays: rotation.graceDays ?? DEFAULTS.graceDays,
-        activation: rotation.activation ?? DEFAULTS.activation,
-      },
-    };
   }
 }

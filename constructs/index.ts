@@ -1,8 +1,40 @@
 /**
- * The public constructs: import them from another CDKTF stack with
- * `import { ByodkimDomain, KeyStoreKey } from 'byodkim/constructs'` (or a relative path).
+ * What another team's CDKTF stack can use: the public constructs, and from `functions/core` the domain
+ * spec (its types and `resolveDomainSpec`, the one place its defaults are applied), the domain rules
+ * and the name rules they share. Import with `import { ByodkimDomain, KeyStoreKey } from
+ * 'byodkim/constructs'` (or a relative path). `ByodkimStack` is not here: it reads this repository's env
+ * files and lives in `main.ts`.
  */
 export * from './aws-context';
 export * from './byodkim-domain';
-export * from '../functions/core/domain-rules';
 export * from './key-store-key';
+export * from '../functions/core/domain-rules';
+export {
+  DEFAULTS,
+  defaultRenewBeforeDays,
+  resolveDomainSpec,
+  SES_DNS_SEARCH_DAYS,
+  type DelegatedDnsInput,
+  type DelegatedDnsMode,
+  type DnsMode,
+  type DnsModeInput,
+  type DomainSpec,
+  type DomainSpecInput,
+  type ExternalDnsInput,
+  type ExternalDnsMode,
+  type KeyBits,
+  type Locale,
+  type ResolveOptions,
+  type Route53DnsMode,
+  type RotationPolicy,
+  type RotationPolicyInput,
+} from '../functions/core/spec';
+export {
+  delegatedSlots,
+  dkimRecordName,
+  domainProblem,
+  emailProblem,
+  selectorPrefixProblem,
+  selectorProblem,
+  toALabel,
+} from '../functions/core/names';

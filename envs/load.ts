@@ -1,12 +1,13 @@
 /**
  * Reads environment files: validates each with the schema and turns every problem into one line that
- * names the file, the field path, the rule and the value given — what `npm run synth` prints instead of
- * a stack trace.
+ * names the file, the field path, the rule and the value — given by the file, or a default when the file
+ * leaves the field out (then the line says so and what value would pass) — what `npm run synth` prints
+ * instead of a stack trace.
  */
 import type { core } from 'zod';
 import { ValidationError } from '../functions/core/errors';
-import { formatPath, formatValue } from '../functions/core/domain-rules';
-import { environmentSchema, type EnvironmentConfig } from './schema';
+import { describeValue, formatPath, type ValueSource } from '../functions/core/domain-rules';
+import { environmentSchema, type EnvironmentConfig, type IssueParams } from './schema';
 
 /** An environment file and what it exports. */
 export interface EnvironmentSource {
@@ -23,6 +24,10 @@ export interface ConfigProblem {
   readonly path: string;
   readonly rule: string;
   readonly value: unknown;
+  /** `default` when the file leaves the field out and the value is its default. @default 'given' */
+  readonly source?: ValueSource;
+  /** The values that would pass, e.g. "a whole number from 1 to 29" (said for a default). */
+  readonly passing?: string;
 }
 
 export interface LoadedEnvironment {
@@ -36,10 +41,13 @@ export interface LoadResult {
   readonly warnings: readonly string[];
 }
 
-/** `envs/prod.ts: domains[1].rotation.renewBeforeDays: must be …; given 10`. */
+/**
+ * `envs/prod.ts: domains[1].rotation.renewBeforeDays: must be …; given 10`, or for a default
+ * `…; default 30 applies because the field is not set — set domains[1].rotation.renewBeforeDays to …`.
+ */
 export function formatProblem(problem: ConfigProblem): string {
   const where = problem.path === '' ? problem.file : `${problem.file}: ${problem.path}`;
-  return `${where}: ${problem.rule}; given ${formatValue(problem.value)}`;
+  return `${where}: ${problem.rule}; ${describeValue(problem, problem.path)}`;
 }
 
 /** One or more environment files break the rules. The message lists every problem, one a line. */
@@ -123,7 +131,15 @@ function problemsOf(file: string, issues: readonly core.$ZodIssue[]): ConfigProb
     if (discriminator !== undefined) {
       value = (issue.input as Record<string, unknown> | undefined)?.[discriminator];
     }
-    problems.push({ file, path: formatPath(issue.path as (string | number)[]), rule: ruleOf(issue), value });
+    const params = issue.code === 'custom' ? (issue.params as IssueParams | undefined) : undefined;
+    problems.push({
+      file,
+      path: formatPath(issue.path as (string | number)[]),
+      rule: ruleOf(issue),
+      value,
+      ...(params?.source === 'default' ? { source: params.source } : {}),
+      ...(params?.source === 'default' && params.passing !== undefined ? { passing: params.passing } : {}),
+    });
   }
   return problems;
 }
@@ -160,10 +176,13 @@ export function loadEnvironments(sources: readonly EnvironmentSource[]): LoadRes
   const problems: ConfigProblem[] = [];
   const environments: LoadedEnvironment[] = [];
   const warnings: string[] = [];
+  const defaultedStateKeys = new Set<string>();
   for (const source of sources) {
     try {
       const loaded = parseEnvironment(source);
       environments.push({ file: loaded.file, config: loaded.config });
+      const backend = (source.input as { backend?: { key?: unknown } }).backend;
+      if (backend?.key === undefined) defaultedStateKeys.add(source.file);
       warnings.push(...loaded.warnings);
     } catch (error) {
       if (!(error instanceof EnvironmentConfigError)) throw error;
@@ -192,6 +211,9 @@ export function loadEnvironments(sources: readonly EnvironmentSource[]): LoadRes
         path: 'backend.key',
         rule: `is already the state of ${owner} (${state}): environments must not share a state file`,
         value: config.backend.key,
+        ...(defaultedStateKeys.has(file)
+          ? { source: 'default' as const, passing: 'a key no other environment uses' }
+          : {}),
       });
     } else {
       stateKeys.set(state, file);

@@ -2,22 +2,23 @@
  * The environment configuration: what `envs/<env>.ts` may say, its defaults, and its rules.
  *
  * The zod schema checks shape and types (unknown fields are refused: a misspelt `renewBefore` must not
- * be silently ignored); the domain rules in `constructs/domain-rules.ts` — shared with the ByodkimDomain
- * construct — check values and cross-field rules. Parsing yields an {@link EnvironmentConfig} whose
- * `domains` are {@link DomainSpec}s, the contract the runtime lifecycle consumes.
+ * be silently ignored). A domain's defaults and rules are not here but in `functions/core` — shared with
+ * the ByodkimDomain construct: `resolveDomainSpec` (core/spec.ts) fills the defaults, and the domain rules
+ * (core/domain-rules.ts) check values and cross-field rules, telling a default from a value the file sets.
+ * Parsing yields an {@link EnvironmentConfig} whose `domains` are {@link DomainSpec}s, the contract the
+ * runtime lifecycle consumes and the stack hands to ByodkimDomain whole.
  */
 import { z } from 'zod';
 import { emailProblem, toALabel } from '../functions/core/names';
 import { ByodkimError } from '../functions/core/errors';
 import {
-  DEFAULTS,
-  defaultRenewBeforeDays,
-  type DnsMode,
+  resolveDomainSpec,
   type DomainSpec,
+  type DomainSpecInput,
   type KeyBits,
   type Locale,
 } from '../functions/core/spec';
-import { domainSpecViolations } from '../functions/core/domain-rules';
+import { checkDomainSpec, type ValueSource } from '../functions/core/domain-rules';
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -129,38 +130,12 @@ export interface EnvironmentConfig {
   readonly domains: readonly EnvironmentDomain[];
 }
 
-type DomainShape = z.output<typeof domainShape>;
-
-function dnsOf(
-  input: DomainShape['dns'],
-  addIssue: (path: (string | number)[], message: string, value: unknown) => void,
-): DnsMode {
-  switch (input.kind) {
-    case 'route53':
-      return { kind: 'route53', hostedZoneId: input.hostedZoneId };
-    case 'external':
-      return {
-        kind: 'external',
-        contacts: input.contacts,
-        locale: input.locale ?? 'ja',
-        leadTimeDays: input.leadTimeDays ?? DEFAULTS.leadTimeDays,
-      };
-    case 'delegated': {
-      let zoneName = input.zoneName;
-      try {
-        zoneName = toALabel(input.zoneName, 'zoneName');
-      } catch (error) {
-        addIssue(['dns', 'zoneName'], problemOf(error, input.zoneName), input.zoneName);
-      }
-      return {
-        kind: 'delegated',
-        zoneName,
-        contacts: input.contacts,
-        locale: input.locale ?? 'ja',
-        leadTimeDays: input.leadTimeDays ?? DEFAULTS.leadTimeDays,
-      };
-    }
-  }
+/** What a zod issue of this schema carries besides its message, for envs/load.ts. */
+export interface IssueParams {
+  /** Whether the value is one the file sets or a default. */
+  readonly source: ValueSource;
+  /** The values that would pass, when the rule can say. */
+  readonly passing?: string;
 }
 
 /** The rule part of a names.ts error (`domain "x" must …` → `must …`). */
@@ -171,47 +146,49 @@ function problemOf(error: unknown, value: string): string {
   return at >= 0 ? message.slice(at + marker.length) : message;
 }
 
-/** A domain whose own rules hold; the environment fills in a missing `selectorPrefix`. */
-type CheckedDomain = Omit<EnvironmentDomain, 'selectorPrefix'> & { readonly selectorPrefix?: string };
+/** A domain whose own rules hold, defaults not yet applied: the environment knows its selectorPrefix default. */
+interface CheckedDomain {
+  readonly input: DomainSpecInput;
+  readonly tlsPolicy: EnvironmentDomain['tlsPolicy'];
+}
 
-/** Stands in for a missing prefix while the rules run: the environment's default always fits. */
+/**
+ * Stands in for the default selectorPrefix, `<project>-<environment>`, while a domain's rules run (that
+ * default always fits: a valid project and environment make at most 31 letters, digits and hyphens).
+ */
 const PLACEHOLDER_PREFIX = 'byodkim';
 
 /**
- * One domain, defaults filled in and checked against the domain rules. Runs even when other parts of
- * the file are wrong, so every problem is reported at once.
+ * One domain, checked against the domain rules with its defaults. Runs even when other parts of the
+ * file are wrong, so every problem is reported at once.
  */
 const domainSchema = domainShape.transform((given, ctx): CheckedDomain => {
-  const issue = (path: (string | number)[], message: string, value: unknown): void => {
-    ctx.addIssue({ code: 'custom', path, message, input: value });
+  const issue = (path: (string | number)[], message: string, value: unknown, params?: IssueParams): void => {
+    ctx.addIssue({ code: 'custom', path, message, input: value, ...(params ? { params } : {}) });
   };
-  let domain = given.domain;
-  try {
-    domain = toALabel(given.domain, 'domain');
-  } catch (error) {
-    issue(['domain'], problemOf(error, given.domain), given.domain);
-  }
-  const dns = dnsOf(given.dns, issue);
-  const rotation = given.rotation ?? {};
-  const spec: EnvironmentDomain = {
-    domain,
-    selectorPrefix: given.selectorPrefix ?? PLACEHOLDER_PREFIX,
-    keyBits: (given.keyBits ?? DEFAULTS.keyBits) as KeyBits,
-    dns,
-    rotation: {
-      intervalDays: rotation.intervalDays ?? DEFAULTS.intervalDays,
-      renewBeforeDays: rotation.renewBeforeDays ?? defaultRenewBeforeDays(dns),
-      graceDays: rotation.graceDays ?? DEFAULTS.graceDays,
-      activation: rotation.activation ?? DEFAULTS.activation,
-    },
-    tlsPolicy: given.tlsPolicy === 'optional' ? 'OPTIONAL' : 'REQUIRE',
+  // A name that is not one is reported as written, before conversion; the rules then skip it.
+  const unconvertible = new Set<string>();
+  const convert = (path: string[], name: string): void => {
+    try {
+      toALabel(name, path.join('.'));
+    } catch (error) {
+      issue(path, problemOf(error, name), name);
+      unconvertible.add(path.join('.'));
+    }
   };
-  for (const violation of domainSpecViolations(spec)) {
-    // The name itself was reported above, as written rather than as converted.
-    if (violation.path[0] === 'domain') continue;
-    issue([...violation.path], violation.rule, violation.value);
+  convert(['domain'], given.domain);
+  if (given.dns.kind === 'delegated') convert(['dns', 'zoneName'], given.dns.zoneName);
+
+  const { tlsPolicy, keyBits, ...rest } = given;
+  const input: DomainSpecInput = { ...rest, ...(keyBits !== undefined ? { keyBits: keyBits as KeyBits } : {}) };
+  for (const violation of checkDomainSpec(input, { selectorPrefix: PLACEHOLDER_PREFIX }).violations) {
+    if (violation.path[0] === 'domain' || unconvertible.has(violation.path.join('.'))) continue;
+    issue([...violation.path], violation.rule, violation.value, {
+      source: violation.source,
+      ...(violation.passing !== undefined ? { passing: violation.passing } : {}),
+    });
   }
-  return { ...spec, selectorPrefix: given.selectorPrefix };
+  return { input, tlsPolicy: tlsPolicy === 'optional' ? 'OPTIONAL' : 'REQUIRE' };
 });
 
 const environmentShape = z.strictObject({
@@ -287,7 +264,9 @@ export const environmentSchema = environmentShape.transform((input, ctx): Enviro
   };
   const seenDomains = new Map<string, number>();
   const seenZones = new Map<string, number>();
-  const domains = input.domains.map((checked, index): EnvironmentDomain => {
+  const selectorPrefix = `${input.project}-${input.environment}`;
+  const domains = input.domains.map(({ input: domain, tlsPolicy }, index): EnvironmentDomain => {
+    const checked = resolveDomainSpec(domain, { selectorPrefix });
     const earlier = seenDomains.get(checked.domain);
     if (earlier !== undefined) {
       issue(
@@ -310,7 +289,7 @@ export const environmentSchema = environmentShape.transform((input, ctx): Enviro
         seenZones.set(checked.dns.zoneName, index);
       }
     }
-    return { ...checked, selectorPrefix: checked.selectorPrefix ?? `${input.project}-${input.environment}` };
+    return { ...checked, tlsPolicy };
   });
 
   return {

@@ -1,9 +1,10 @@
-import { Testing } from 'cdktf';
+import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
 import { ByodkimDomain } from '../constructs';
 import { ByodkimStack } from '../main';
 import { environments } from '../envs';
+import devInput from '../envs/dev';
 import { loadEnvironments } from '../envs/load';
 import { allKeys, synthStack, type Synthesized } from './constructs/synth';
 
@@ -125,6 +126,25 @@ describe('ByodkimStack: domains and the key store key', () => {
       dns: { kind: 'external', contacts: ['dns-team@example.com'], locale: 'ja', leadTimeDays: 14 },
       rotation: { intervalDays: 180, renewBeforeDays: 30, graceDays: 7, activation: 'manual' },
     });
+  });
+
+  it.each(['dev', 'stg', 'prod'])('hands every %s domain its DomainSpec whole, unchanged', (environment) => {
+    const { stack } = stackOf(environment);
+    expect(stack.domains.map((d) => d.spec)).toEqual(stack.config.domains.map(({ tlsPolicy: _tls, ...spec }) => spec));
+  });
+
+  it('gives a domain without selectorPrefix the same spec from an env file as from ByodkimDomain with the stack’s namePrefix', () => {
+    const dev = loaded.find((e) => e.config.environment === 'dev')!.config;
+    const given = devInput.domains[1];
+    expect(given.selectorPrefix).toBeUndefined();
+    const direct = new ByodkimDomain(new TerraformStack(Testing.app(), 'direct'), 'x', {
+      domain: given.domain,
+      dns: given.dns as ConstructorParameters<typeof ByodkimDomain>[2]['dns'],
+      namePrefix: 'byodkim-dev',
+    });
+    const { tlsPolicy: _tls, ...fromEnv } = dev.domains[1];
+    expect(fromEnv.selectorPrefix).toBe('byodkim-dev');
+    expect(direct.spec).toEqual(fromEnv);
   });
 
   it('outputs the key store key ARN', () => {

@@ -3,13 +3,20 @@
  *
  * One source of truth for the two places that check them: the typed environment configuration
  * (`envs/schema.ts`, which reports every violation with the env file and field path) and the
- * {@link ByodkimDomain} construct (which throws on the first violation, for stacks that import it
- * directly). Each rule returns the violations it finds; an empty list means the spec satisfies it.
+ * ByodkimDomain construct (which throws with every violation, for stacks that import it directly). Both
+ * call {@link checkDomainSpec}, which resolves the input first and tells a default from a given value.
+ * Each rule returns the violations it finds; an empty list means the spec satisfies it.
  */
 import { delegatedSlots, domainProblem, emailProblem, selectorPrefixProblem, selectorProblem } from './names';
-import { SES_DNS_SEARCH_DAYS, type DomainSpec } from './spec';
+import {
+  resolveDomainSpec,
+  SES_DNS_SEARCH_DAYS,
+  type DomainSpec,
+  type DomainSpecInput,
+  type ResolveOptions,
+} from './spec';
 
-/** One broken rule: where (a path inside the spec), what the rule is, and the value given. */
+/** One broken rule: where (a path inside the spec), what the rule is, and the value that breaks it. */
 export interface RuleViolation {
   /** Field path inside the domain spec, e.g. `['rotation', 'renewBeforeDays']`. */
   readonly path: readonly (string | number)[];
@@ -17,6 +24,16 @@ export interface RuleViolation {
   readonly rule: string;
   /** The value that breaks it. */
   readonly value: unknown;
+  /** The values that would pass, when the rule can say: "a whole number from 1 to 29". */
+  readonly passing?: string;
+}
+
+/** Where a value in a resolved spec came from: the user's input, or a default. */
+export type ValueSource = 'given' | 'default';
+
+/** A violation of a spec resolved from an input, with where its value came from. */
+export interface SpecViolation extends RuleViolation {
+  readonly source: ValueSource;
 }
 
 /** The RSA key lengths SES accepts, the default first. */
@@ -42,6 +59,8 @@ const violation = (path: readonly (string | number)[], rule: string, value: unkn
   value,
 });
 
+const wholeNumberFrom = (min: number, max: number): string => `a whole number from ${min} to ${max}`;
+
 function integerIn(
   path: readonly (string | number)[],
   value: unknown,
@@ -50,7 +69,12 @@ function integerIn(
   why = '',
 ): RuleViolation[] {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    return [violation(path, `must be a whole number of days from ${min} to ${max}${why}`, value)];
+    return [
+      {
+        ...violation(path, `must be a whole number of days from ${min} to ${max}${why}`, value),
+        passing: wholeNumberFrom(min, max),
+      },
+    ];
   }
   return [];
 }
@@ -154,27 +178,33 @@ export const rotationRule: DomainRule = (spec) => {
     found.push(violation(['rotation', 'activation'], 'must be "auto" or "manual"', r.activation));
   }
   if (found.length > 0) return found;
+  // The renewBeforeDays that pass: below the interval, and in external mode above lead time + 72 h.
+  const dns = spec.dns;
+  const lead = dns.kind === 'external' && Number.isInteger(dns.leadTimeDays) ? dns.leadTimeDays : undefined;
+  const lowest = lead === undefined ? 1 : lead + SES_DNS_SEARCH_DAYS + 1;
+  const highest = r.intervalDays - 1;
+  const passing = lowest <= highest ? wholeNumberFrom(lowest, highest) : undefined;
+  const noneFits =
+    passing === undefined
+      ? ` (no renewBeforeDays fits: ${lead === undefined ? '' : `with dns.leadTimeDays ${lead}, `}rotation.intervalDays must be at least ${lowest + 1})`
+      : '';
+  const renewBefore = (rule: string): RuleViolation => ({
+    ...violation(['rotation', 'renewBeforeDays'], `${rule}${noneFits}`, r.renewBeforeDays),
+    ...(passing === undefined ? {} : { passing }),
+  });
   if (r.renewBeforeDays >= r.intervalDays) {
     found.push(
-      violation(
-        ['rotation', 'renewBeforeDays'],
+      renewBefore(
         `must be less than rotation.intervalDays (${r.intervalDays}): a rotation starts renewBeforeDays before the active key reaches its interval`,
-        r.renewBeforeDays,
       ),
     );
   }
-  const dns = spec.dns;
-  if (dns.kind === 'external' && Number.isInteger(dns.leadTimeDays)) {
-    const minimum = dns.leadTimeDays + SES_DNS_SEARCH_DAYS;
-    if (r.renewBeforeDays <= minimum) {
-      found.push(
-        violation(
-          ['rotation', 'renewBeforeDays'],
-          `must be greater than dns.leadTimeDays + ${SES_DNS_SEARCH_DAYS} = ${minimum} in external mode (the DNS team's lead time plus SES's 72-hour DNS search), or the old key expires before the new record is live`,
-          r.renewBeforeDays,
-        ),
-      );
-    }
+  if (lead !== undefined && r.renewBeforeDays < lowest) {
+    found.push(
+      renewBefore(
+        `must be greater than dns.leadTimeDays + ${SES_DNS_SEARCH_DAYS} = ${lowest - 1} in external mode (the DNS team's lead time plus SES's 72-hour DNS search), or the old key expires before the new record is live`,
+      ),
+    );
   }
   return found;
 };
@@ -191,6 +221,49 @@ export const DOMAIN_RULES: readonly DomainRule[] = [
 /** Every violation of every rule; empty when the spec is valid. */
 export function domainSpecViolations(spec: DomainSpec): RuleViolation[] {
   return DOMAIN_RULES.flatMap((rule) => rule(spec));
+}
+
+/** The value at `path` inside a spec or an input, or undefined when a part of the path is missing. */
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let value = root;
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[part];
+  }
+  return value;
+}
+
+/**
+ * Resolves an input ({@link resolveDomainSpec}) and checks the spec it gives: every violation, each
+ * marked `default` when the input leaves its field out (the value is a default) or `given` when it
+ * sets it — so a message never calls a default "given".
+ */
+export function checkDomainSpec(
+  input: DomainSpecInput,
+  options: ResolveOptions,
+): { spec: DomainSpec; violations: SpecViolation[] } {
+  const spec = resolveDomainSpec(input, options);
+  const violations = domainSpecViolations(spec).map(
+    (v): SpecViolation => ({
+      ...v,
+      source: valueAt(input, v.path) === undefined && valueAt(spec, v.path) !== undefined ? 'default' : 'given',
+    }),
+  );
+  return { spec, violations };
+}
+
+/**
+ * What to say about the value that breaks a rule, after the rule: `given 10`, or for a default
+ * `default 30 applies because the field is not set — set rotation.renewBeforeDays to a whole number from
+ * 1 to 29` (`path` as the reader knows the field: inside an env file or inside the construct's props).
+ */
+export function describeValue(
+  problem: { readonly value: unknown; readonly source?: ValueSource; readonly passing?: string },
+  path: string,
+): string {
+  if (problem.source !== 'default') return `given ${formatValue(problem.value)}`;
+  const fix = problem.passing === undefined ? '' : ` — set ${path} to ${problem.passing}`;
+  return `default ${formatValue(problem.value)} applies because the field is not set${fix}`;
 }
 
 /** `rotation.renewBeforeDays`, `dns.contacts[0]`. */

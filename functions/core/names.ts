@@ -95,6 +95,15 @@ function aLabelOf(domain: string): string {
   return domain.length === 0 ? '' : domainToASCII(domain).toLowerCase();
 }
 
+/**
+ * The lower-case A-label of a domain when it is a valid one (a trailing dot dropped), else the name
+ * unchanged, for a rule to report: how a domain spec is normalized without throwing.
+ */
+export function aLabelOrAsGiven(domain: string): string {
+  const ascii = aLabelOf(domain.trim().replace(/\.$/, ''));
+  return ascii !== '' && domainProblem(ascii) === undefined ? ascii : domain;
+}
+
 /** The longest local part (before `@`) SMTP accepts (RFC 5321 §4.5.3.1.1). */
 export const EMAIL_LOCAL_PART_MAX_LENGTH = 64;
 

@@ -4,7 +4,11 @@
  * This is the contract between the synth-time configuration (`envs/`, validated with zod in
  * `envs/schema.ts`) and the runtime lifecycle (`functions/lifecycle/`). Plain data, no AWS types, so
  * a Lambda payload, a DynamoDB item and a test fixture can all carry it.
+ *
+ * A {@link DomainSpecInput} (an env file's domain, a construct's props) becomes a {@link DomainSpec} in
+ * one function, {@link resolveDomainSpec}: the only place defaults are applied.
  */
+import { aLabelOrAsGiven } from './names';
 
 export type Locale = 'ja' | 'en';
 
@@ -74,6 +78,8 @@ export const SES_DNS_SEARCH_DAYS = 3;
 
 export const DEFAULTS = {
   keyBits: 2048 as KeyBits,
+  /** The DNS team's language. */
+  locale: 'ja' as Locale,
   leadTimeDays: 14,
   intervalDays: 180,
   graceDays: 7,
@@ -90,4 +96,121 @@ export function defaultRenewBeforeDays(dns: Pick<DnsMode, 'kind'> & { leadTimeDa
   if (dns.kind !== 'external') return 30;
   const lead = dns.leadTimeDays ?? DEFAULTS.leadTimeDays;
   return Math.max(30, lead + SES_DNS_SEARCH_DAYS + DEFAULTS.renewMarginDays);
+}
+
+/** An external DNS mode as a user writes it: the team's language and lead time may be left out. */
+export interface ExternalDnsInput {
+  readonly kind: 'external';
+  /** The DNS team's e-mail addresses: change requests, reminders and escalations go there. */
+  readonly contacts: readonly string[];
+  /** The DNS team's language (every request carries the other language too). @default 'ja' */
+  readonly locale?: Locale;
+  /** Days the DNS team needs to publish a record. @default 14 */
+  readonly leadTimeDays?: number;
+}
+
+/** A delegated DNS mode as a user writes it. */
+export interface DelegatedDnsInput {
+  readonly kind: 'delegated';
+  /** The zone the stack creates and owns, e.g. `dkim.example.net` (not the domain or a parent of it). */
+  readonly zoneName: string;
+  /** The DNS team's e-mail addresses, for the one-time CNAME request. */
+  readonly contacts: readonly string[];
+  /** The DNS team's language. @default 'ja' */
+  readonly locale?: Locale;
+  /** Days the DNS team needs for the one-time CNAME request. @default 14 */
+  readonly leadTimeDays?: number;
+}
+
+/** A DNS mode as a user writes it (route53 mode has nothing to leave out). */
+export type DnsModeInput = Route53DnsMode | ExternalDnsInput | DelegatedDnsInput;
+
+/** A rotation policy as a user writes it: every field may be left out. */
+export interface RotationPolicyInput {
+  /** A key is active at most this many days. @default 180 */
+  readonly intervalDays?: number;
+  /**
+   * Start a rotation this many days before the active key reaches `intervalDays`.
+   * @default 30; external mode: the larger of 30 and leadTimeDays + 3 + 7
+   */
+  readonly renewBeforeDays?: number;
+  /** Keep a retired selector published this many days after the switch. @default 7 */
+  readonly graceDays?: number;
+  /** `manual` waits at dns-verified for an operator's approval. @default 'auto' */
+  readonly activation?: 'auto' | 'manual';
+}
+
+/**
+ * A domain as a user writes it: an env file's domain, or {@link ByodkimDomain}'s props. A resolved
+ * {@link DomainSpec} is one too, so a spec can be handed on whole and resolved again without change.
+ */
+export interface DomainSpecInput {
+  /** The mail domain; a Unicode IDN (例え.jp) is converted to its A-label (xn--r8jz45g.jp). */
+  readonly domain: string;
+  /** Selectors are `<selectorPrefix>-<yyyymmdd>-<n>`. @default the caller's ({@link ResolveOptions}) */
+  readonly selectorPrefix?: string;
+  /** @default 2048 */
+  readonly keyBits?: KeyBits;
+  readonly dns: DnsModeInput;
+  /** @default 180/30/7 days, auto */
+  readonly rotation?: RotationPolicyInput;
+}
+
+/** What {@link resolveDomainSpec} cannot know by itself. */
+export interface ResolveOptions {
+  /**
+   * The selector prefix of a domain that sets none: the caller's name prefix — `<project>-<environment>`
+   * for an env file (the `namePrefix` ByodkimStack gives ByodkimDomain), `namePrefix` for ByodkimDomain.
+   */
+  readonly selectorPrefix: string;
+}
+
+/**
+ * The one place a domain spec gets its defaults: every field the input leaves out is filled, and the
+ * domain and a delegated zone are converted to A-labels (a name that cannot be converted is kept as
+ * given, for the domain rules to report). Nothing is checked here: see `domain-rules.ts`.
+ *
+ * Resolving a resolved spec changes nothing (whatever `options` say), so a spec can pass through several
+ * hands — env file, stack, construct — and stay the same object the lifecycle consumes.
+ */
+export function resolveDomainSpec(input: DomainSpecInput, options: ResolveOptions): DomainSpec {
+  const dns = resolveDns(input.dns);
+  const rotation = input.rotation ?? {};
+  return {
+    domain: aLabelOrAsGiven(input.domain),
+    selectorPrefix: input.selectorPrefix ?? options.selectorPrefix,
+    keyBits: input.keyBits ?? DEFAULTS.keyBits,
+    dns,
+    rotation: {
+      intervalDays: rotation.intervalDays ?? DEFAULTS.intervalDays,
+      renewBeforeDays: rotation.renewBeforeDays ?? defaultRenewBeforeDays(dns),
+      graceDays: rotation.graceDays ?? DEFAULTS.graceDays,
+      activation: rotation.activation ?? DEFAULTS.activation,
+    },
+  };
+}
+
+function resolveDns(dns: DnsModeInput): DnsMode {
+  switch (dns.kind) {
+    case 'route53':
+      return { kind: 'route53', hostedZoneId: dns.hostedZoneId };
+    case 'external':
+      return {
+        kind: 'external',
+        contacts: [...dns.contacts],
+        locale: dns.locale ?? DEFAULTS.locale,
+        leadTimeDays: dns.leadTimeDays ?? DEFAULTS.leadTimeDays,
+      };
+    case 'delegated':
+      return {
+        kind: 'delegated',
+        zoneName: aLabelOrAsGiven(dns.zoneName),
+        contacts: [...dns.contacts],
+        locale: dns.locale ?? DEFAULTS.locale,
+        leadTimeDays: dns.leadTimeDays ?? DEFAULTS.leadTimeDays,
+      };
+    default:
+      // Not a DNS mode (a user's typo reaching the construct): kept as given for the rules to report.
+      return { ...(dns as DnsMode) };
+  }
 }

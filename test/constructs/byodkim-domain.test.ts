@@ -4,7 +4,13 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone';
 import { Sesv2ConfigurationSet } from '@cdktf/provider-aws/lib/sesv2-configuration-set';
 import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
-import { ByodkimDomain, defaultConfigurationSetName, KeyStoreKey, type ByodkimDomainProps } from '../../constructs';
+import {
+  ByodkimDomain,
+  defaultConfigurationSetName,
+  KeyStoreKey,
+  resolveDomainSpec,
+  type ByodkimDomainProps,
+} from '../../constructs';
 import { allKeys, only, synth } from './synth';
 
 const ROUTE53: ByodkimDomainProps = {
@@ -260,6 +266,23 @@ describe('ByodkimDomain: the lifecycle spec', () => {
     });
   });
 
+  it('defaults selectorPrefix to namePrefix, the way ByodkimStack sets <project>-<environment>', () => {
+    expect(domainOf({ ...ROUTE53, namePrefix: 'byodkim-prod' }).domain.spec.selectorPrefix).toBe('byodkim-prod');
+    expect(domainOf({ ...DELEGATED, namePrefix: 'byodkim-prod' }).domain.spec.selectorPrefix).toBe('mail-prod');
+  });
+
+  it('takes a resolved DomainSpec whole and changes nothing in it', () => {
+    const spec = resolveDomainSpec(
+      {
+        domain: 'example.org',
+        dns: { kind: 'delegated', zoneName: 'dkim.example.net', contacts: ['dns-team@example.org'] },
+        rotation: { intervalDays: 90 },
+      },
+      { selectorPrefix: 'team-a' },
+    );
+    expect(domainOf({ ...spec, namePrefix: 'other' }).domain.spec).toEqual(spec);
+  });
+
   it('warns at synth time about 1024-bit keys', () => {
     const { domain } = domainOf({ ...ROUTE53, keyBits: 1024 });
     const warnings = domain.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data);
@@ -339,6 +362,19 @@ describe('ByodkimDomain: props are validated with messages naming the property, 
   ])('refuses %s', (_name, props, message) => {
     expect(() => domainOf(props)).toThrow(message);
     expect(() => domainOf(props)).toThrow(/^ByodkimDomain \S+: /);
+  });
+
+  it('says a value that breaks a rule is the default, and what would pass, instead of "given"', () => {
+    let message = '';
+    try {
+      domainOf({ ...ROUTE53, rotation: { intervalDays: 20 } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      'rotation.renewBeforeDays must be less than rotation.intervalDays (20): a rotation starts renewBeforeDays before the active key reaches its interval (default 30 applies because the field is not set — set rotation.renewBeforeDays to a whole number from 1 to 19)',
+    );
+    expect(message).not.toContain('given 30');
   });
 
   it('skips values that are unresolved tokens', () => {

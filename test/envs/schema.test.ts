@@ -1,4 +1,4 @@
-import { EnvironmentConfigError, parseEnvironment } from '../../envs/load';
+import { EnvironmentConfigError, loadEnvironments, parseEnvironment } from '../../envs/load';
 import { type EnvironmentConfig } from '../../envs/schema';
 import type { DomainSpec } from '../../functions/core/spec';
 import { brokenEnvironment, validEnvironment, type Loose } from './fixtures';
@@ -363,5 +363,70 @@ describe('an invalid environment is refused with file, field path, rule and valu
 
   it('refuses something that is not an object at all', () => {
     expect(problems('prod')).toContain('envs/prod.ts: must be an object; given "prod"');
+  });
+});
+
+describe('a rule broken by a default says so, and what value would pass', () => {
+  it('reports a misspelt renewBeforeDays, then the default 30 against intervalDays 30 as a default, not as given', () => {
+    const message = problems(
+      brokenEnvironment((e) => {
+        e.domains[1].rotation = { renewBefore: 7, intervalDays: 30 };
+      }),
+    );
+    expect(message.split('\n')).toEqual([
+      'invalid environment configuration in envs/prod.ts (2 problems):',
+      '  envs/prod.ts: domains[1].rotation.renewBefore: is not a known field (check the spelling; see README.md, "Configuration"); given 7',
+      '  envs/prod.ts: domains[1].rotation.renewBeforeDays: must be less than rotation.intervalDays (30): a rotation starts renewBeforeDays before the active key reaches its interval; default 30 applies because the field is not set — set domains[1].rotation.renewBeforeDays to a whole number from 1 to 29',
+      'Fix the file(s) above and run the command again.',
+    ]);
+  });
+
+  it('narrows the values that pass by the DNS team’s lead time in external mode', () => {
+    const message = problems(
+      brokenEnvironment((e) => {
+        e.domains[0].rotation = { intervalDays: 20 };
+      }),
+    );
+    expect(message).toContain(
+      'envs/prod.ts: domains[0].rotation.renewBeforeDays: must be less than rotation.intervalDays (20)',
+    );
+    expect(message).toContain(
+      '; default 30 applies because the field is not set — set domains[0].rotation.renewBeforeDays to a whole number from 18 to 19',
+    );
+    expect(message).not.toMatch(/renewBeforeDays.*given 30/);
+  });
+
+  it('says what to change when no value of the defaulted field can pass', () => {
+    const message = problems(
+      brokenEnvironment((e) => {
+        e.domains[0].rotation = { intervalDays: 15 };
+      }),
+    );
+    const line = message.split('\n').find((l) => l.includes('domains[0].rotation.renewBeforeDays:'));
+    expect(line).toContain(
+      'no renewBeforeDays fits: with dns.leadTimeDays 14, rotation.intervalDays must be at least 19',
+    );
+    expect(line).toMatch(/; default 30 applies because the field is not set$/);
+  });
+
+  it('keeps "given" for a value the file sets', () => {
+    const message = problems(
+      brokenEnvironment((e) => {
+        e.domains[1].rotation = { intervalDays: 30, renewBeforeDays: 30 };
+      }),
+    );
+    expect(message).toMatch(/domains\[1\]\.rotation\.renewBeforeDays: must be less than .*; given 30$/m);
+  });
+
+  it('reports a defaulted backend.key another environment already uses as a default', () => {
+    const input = validEnvironment();
+    expect(() =>
+      loadEnvironments([
+        { file: 'envs/prod.ts', input },
+        { file: 'envs/prod-copy.ts', input: { ...input, project: 'byodkim' } },
+      ]),
+    ).toThrow(
+      'envs/prod-copy.ts: backend.key: is already the state of envs/prod.ts (s3://byodkim-tfstate-111111111111/byodkim/prod/terraform.tfstate): environments must not share a state file; default "byodkim/prod/terraform.tfstate" applies because the field is not set — set backend.key to a key no other environment uses',
+    );
   });
 });
