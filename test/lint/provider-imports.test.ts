@@ -1,6 +1,6 @@
 /**
  * The lint rule that keeps synth fast: @cdktf/provider-aws's package root and its `lib` index load all
- * 2,212 resource modules (DESIGN.md §2), so only a resource's own path may be imported.
+ * 2,212 resource modules (docs/design.md §2), so only a resource's own path may be imported.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
