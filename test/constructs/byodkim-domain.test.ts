@@ -377,6 +377,14 @@ describe('ByodkimDomain: props are validated with messages naming the property, 
     expect(message).not.toContain('given 30');
   });
 
+  it('asks for selectorPrefix when namePrefix, its default, is a token', () => {
+    const namePrefix = Token.asString({ resolve: () => 'byodkim-prod' });
+    expect(() => domainOf({ ...ROUTE53, namePrefix, configurationSetName: 'x' })).toThrow(
+      'selectorPrefix must be set when namePrefix is a token (it defaults to namePrefix)',
+    );
+    expect(() => domainOf({ ...ROUTE53, namePrefix, configurationSetName: 'x', selectorPrefix: 'mail' })).not.toThrow();
+  });
+
   it('skips values that are unresolved tokens', () => {
     const interval = Token.asNumber({ resolve: () => 180 });
     expect(() => domainOf({ ...ROUTE53, rotation: { intervalDays: interval } })).not.toThrow();
