@@ -53,9 +53,12 @@ function recordNameOf(expected: ExpectedRecord): string {
   return dkimRecordName(expected.selector, expected.domain);
 }
 
-/** A key shown briefly: every RSA-2048 SubjectPublicKeyInfo starts alike, so show its end and its length. */
+/**
+ * A key shown briefly: every RSA-2048 SubjectPublicKeyInfo starts alike, so show its end and its length.
+ * Japanese: in 「」 brackets, which take no space before or after (the caller writes `は${…}、`).
+ */
 function describeKey(key: string, lang: 'en' | 'ja' = 'en'): string {
-  if (key.length <= 24) return `"${key}"`;
+  if (key.length <= 24) return lang === 'en' ? `"${key}"` : `「${key}」`;
   return lang === 'en' ? `"…${key.slice(-16)}" (${key.length} chars)` : `「…${key.slice(-16)}」（${key.length} 文字）`;
 }
 
@@ -67,10 +70,10 @@ function publishInstruction(expected: ExpectedRecord): BilingualText {
   const value = formatRecordValue(expected.publicKey);
   const count = splitIntoStrings(value).length;
   const strings = count === 1 ? 'one character-string' : `${count} character-strings of at most 255 characters`;
-  const stringsJa = count === 1 ? '1 つの文字列' : ` 255 文字以下の ${count} つの文字列`;
+  const stringsJa = count === 1 ? '1 つの文字列' : `255 文字以下の ${count} つの文字列`;
   return {
     en: `publish exactly one TXT record at ${recordNameOf(expected)} with the value "v=DKIM1; k=rsa; p=…" (${value.length} characters, as ${strings} in that one record)`,
-    ja: `${recordNameOf(expected)} に TXT レコードを 1 件だけ、値「v=DKIM1; k=rsa; p=…」（${value.length} 文字、1 件のレコード内で${stringsJa}に分割）で登録してください`,
+    ja: `${recordNameOf(expected)} に TXT レコードを 1 件だけ、値「v=DKIM1; k=rsa; p=…」（${value.length} 文字、1 件のレコード内で ${stringsJa}に分割）で登録してください`,
   };
 }
 
@@ -328,6 +331,6 @@ export function diagnoseRecord(expected: ExpectedRecord, answer: TxtAnswer, doub
   }
   return diagnosis('wrong-key', answer, {
     en: `the record at ${answer.name} holds a different key (perhaps an old value): published p= ends ${describeKey(record.publicKey)}, expected ends ${describeKey(expected.publicKey)}. Replace the value: ${publishInstruction(expected).en}.`,
-    ja: `${answer.name} のレコードには別の鍵（古い値の可能性があります）が登録されています: 登録済みの p= の末尾は ${describeKey(record.publicKey, 'ja')}、期待される末尾は ${describeKey(expected.publicKey, 'ja')} です。値を置き換えてください: ${publishInstruction(expected).ja}。`,
+    ja: `${answer.name} のレコードには別の鍵（古い値の可能性があります）が登録されています: 登録済みの p= の末尾は${describeKey(record.publicKey, 'ja')}、期待される末尾は${describeKey(expected.publicKey, 'ja')}です。値を置き換えてください: ${publishInstruction(expected).ja}。`,
   });
 }

@@ -10,11 +10,26 @@ const value = formatRecordValue(key);
 /** The record as DNS serves a 2048-bit value: ONE record of two character-strings. */
 const good = splitIntoStrings(value);
 
+/**
+ * Spaces that Japanese typography does not have: next to a full-width bracket or punctuation mark
+ * (`は 「…」`, `」 です`, `） です`, `、 `, ` 。`). A space between Japanese and Latin letters or digits
+ * (`1 件`, `p= の`) is the project's style and allowed.
+ */
+const STRAY_JAPANESE_SPACE = /[ \t][「」『』（）、。：]|[「」『』（）、。：][ \t]/;
+
+function strayJapaneseSpaces(ja: string): string[] {
+  const found: string[] = [];
+  const pattern = new RegExp(STRAY_JAPANESE_SPACE.source, 'g');
+  for (let m = pattern.exec(ja); m; m = pattern.exec(ja)) found.push(ja.slice(Math.max(0, m.index - 6), m.index + 8));
+  return found;
+}
+
 function diagnose(answer: TxtAnswer, doubled?: TxtAnswer): RecordDiagnosis {
   const result = diagnoseRecord(expected, answer, doubled);
   // Every diagnosis speaks both languages and says something.
   expect(result.message.en.length).toBeGreaterThan(20);
   expect(result.message.ja).toMatch(/[ぁ-んァ-ヶ一-龠]/);
+  expect(strayJapaneseSpaces(result.message.ja)).toEqual([]);
   expect(result.ok).toBe(result.code === 'match');
   return result;
 }
@@ -218,6 +233,64 @@ describe('failed lookups', () => {
 
   it('wins over a doubled-name record (nothing is known about the primary name)', () => {
     expect(diagnose(answerOutcome('timeout'), answerWith([good], { name: DOUBLED_NAME })).code).toBe('lookup-failed');
+  });
+});
+
+describe('the Japanese text', () => {
+  const cases: [string, TxtAnswer, TxtAnswer?][] = [
+    ['match', answerWith([good])],
+    ['match through a CNAME', answerWith([good], { cnameChain: ['sel.dkim.example.net'] })],
+    ['wrong key (long keys)', answerWith([splitIntoStrings(formatRecordValue(stale))])],
+    ['wrong key (short key)', answerWith([['v=DKIM1; k=rsa; p=MFwwDQYJKoZIhvcNAQE']])],
+    ['wrong key through a CNAME', answerWith([[formatRecordValue(stale)]], { cnameChain: ['sel.dkim.example.net'] })],
+    ['no record', answerOutcome('nxdomain')],
+    ['nodata', answerOutcome('nodata')],
+    ['domain twice', answerOutcome('nxdomain'), answerWith([good], { name: DOUBLED_NAME })],
+    [
+      'domain twice, wrong value',
+      answerOutcome('nxdomain'),
+      answerWith([[formatRecordValue(stale)]], { name: DOUBLED_NAME }),
+    ],
+    ['multiple, one right', answerWith([good, [formatRecordValue(stale)]])],
+    ['split into records', answerWith([[good[0]!], [good[1]!]])],
+    ['quoted', answerWith([[`"${value}"`]])],
+    ['quoted, wrong', answerWith([[`"${formatRecordValue(stale)}"`]])],
+    ['revoked', answerWith([[REVOCATION_VALUE]])],
+    ['truncated', answerWith([[value.slice(0, 255)]])],
+    ['a part', answerWith([[`v=DKIM1; k=rsa; p=${key.slice(237)}`]])],
+    ['weak', answerWith([[formatRecordValue(testKey(512).publicKey)]])],
+    ['whitespace', answerWith([[`v=DKIM1; k=rsa; p=${key.slice(0, 200)} ${key.slice(200)}`]])],
+    ['testing', answerWith([[`v=DKIM1; t=y; k=rsa; p=${key}`]])],
+    ['malformed k=', answerWith([[`v=DKIM1; k=ed25519; p=${key}`]])],
+    ['malformed, no p=', answerWith([['v=DKIM1; k=rsa']])],
+    ['malformed, no ;', answerWith([[`v=DKIM1 k=rsa p=${key}`]])],
+    ['malformed, pasted twice', answerWith([[`v=DKIM1; k=rsa; p=${key}${key}`]])],
+    ['malformed, PKCS#1', answerWith([[`v=DKIM1; k=rsa; p=${toPkcs1PublicKey(key)}`]])],
+    ['servfail', answerOutcome('servfail', { server: '192.0.2.53:53' })],
+    ['refused', answerOutcome('refused', { server: '192.0.2.53:53' })],
+    ['timeout', answerOutcome('timeout')],
+  ];
+
+  // `doubled` has a default so that jest does not take the third parameter for a `done` callback.
+  it.each(cases)(
+    'has no stray space next to Japanese brackets or punctuation: %s',
+    (_label, answer, doubled = undefined) => {
+      const { ja } = diagnoseRecord(expected, answer, doubled).message;
+      expect(strayJapaneseSpaces(ja)).toEqual([]);
+    },
+  );
+
+  it('quotes the key ends in the wrong-key diagnosis without spaces around the brackets', () => {
+    const { ja } = diagnoseRecord(expected, answerWith([splitIntoStrings(formatRecordValue(stale))])).message;
+    expect(ja).toContain(
+      `末尾は「…${stale.slice(-16)}」（${stale.length} 文字）、期待される末尾は「…${key.slice(-16)}」（${key.length} 文字）です。`,
+    );
+  });
+
+  it('a 1024-bit key: one character-string, spaced like every other number', () => {
+    const small = testKey(1024, 'small').publicKey;
+    const { ja } = diagnoseRecord({ ...expected, publicKey: small }, answerOutcome('nxdomain')).message;
+    expect(ja).toContain('1 件のレコード内で 1 つの文字列に分割');
   });
 });
 
