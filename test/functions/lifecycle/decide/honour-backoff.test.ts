@@ -1,0 +1,70 @@
+/** honourBackoff: after failed runs, nothing acts until `backoffDelayMs` has passed (cert-manager's formula). */
+import { ACTING } from './acting';
+import { HOUR_MS, MINUTE_MS, NOW, expectDecision, failure, running, table } from './world';
+
+describe('honourBackoff', () => {
+  table([
+    {
+      name: 'waits 5 minutes after a first transient failure (throttling, 5xx, timeout)',
+      given: () =>
+        running('route53')
+          .key('next', 'generated')
+          .with({ failure: failure(1, NOW - MINUTE_MS) }),
+      want: { policy: 'idle', requeueAfterMs: 4 * MINUTE_MS, message: /backing off after 1 failure/ },
+    },
+    {
+      name: 'doubles the wait with each transient failure: 4 failures wait 40 minutes',
+      given: () =>
+        running('route53')
+          .key('next', 'generated')
+          .with({ failure: failure(4, NOW) }),
+      want: { policy: 'idle', requeueAfterMs: 40 * MINUTE_MS },
+    },
+    {
+      name: 'waits at most 6 hours after transient failures',
+      given: () =>
+        running('route53')
+          .key('next', 'generated')
+          .with({ failure: failure(20, NOW) }),
+      want: { policy: 'idle', requeueAfterMs: 6 * HOUR_MS },
+    },
+    {
+      name: 'waits an hour after a first failure that retrying will not fix, doubling to 8 hours after 4',
+      given: () =>
+        running('route53')
+          .key('next', 'generated')
+          .with({ failure: failure(4, NOW - HOUR_MS, false) }),
+      want: { policy: 'idle', requeueAfterMs: 7 * HOUR_MS },
+    },
+    {
+      name: 'waits at most 32 hours after failures that retrying will not fix',
+      given: () =>
+        running('route53')
+          .key('next', 'generated')
+          .with({ failure: failure(30, NOW, false) }),
+      want: { policy: 'idle', requeueAfterMs: 32 * HOUR_MS },
+    },
+    {
+      name: 'lets the chain go on once the backoff is over',
+      given: () =>
+        running('route53')
+          .key('next', 'generated')
+          .with({ failure: failure(1, NOW - 5 * MINUTE_MS) }),
+      want: { policy: 'generateKey', actions: [{ type: 'generate-key', keyId: 'mail-20260330-1' }] },
+    },
+  ]);
+
+  // The safety policies before it (holdCompromisedKey, enforceSigningOff) act even while backing off:
+  // their own tables show it. Every other policy is stopped.
+  const stopped = Object.keys(ACTING).filter(
+    (p) => !['recordAdoption', 'holdCompromisedKey', 'enforceSigningOff'].includes(p),
+  );
+  it.each(stopped)('stops %s while backing off', (policy) => {
+    expect(ACTING[policy]!().decide().decision.policy).toBe(policy);
+    expectDecision(ACTING[policy]!().with({ failure: failure(2, NOW - MINUTE_MS, false) }), {
+      policy: 'idle',
+      requeueAfterMs: 2 * HOUR_MS - MINUTE_MS, // 1 h × 2^(2−1), failed a minute ago
+      message: /backing off after 2 failure\(s\) \(AccessDenied\)/,
+    });
+  });
+});
