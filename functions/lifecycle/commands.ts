@@ -7,7 +7,7 @@
 import type { BilingualText } from '../core/errors';
 import { checkRecord, type Observations } from './observations';
 import { DAY_MS } from '../core/time';
-import { chooseSlot } from './policy';
+import { chooseSlot } from './new-key';
 import type { DomainSpec } from '../core/spec';
 import {
   activeKey,

@@ -4,7 +4,7 @@
  */
 import { checkRecord, type Observations } from './observations';
 import { DAY_MS } from '../core/time';
-import { backoffDelayMs, rotationDueAt } from './policy';
+import { backoffDelayMs, rotationDueAt } from './protocol';
 import type { DomainSpec } from '../core/spec';
 import { activeKey, inFlightKey, type DomainState } from './state';
 

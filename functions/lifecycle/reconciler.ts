@@ -17,14 +17,9 @@ import { DAY_MS } from '../core/time';
 import { applyCommand, type OperatorCommand, type Refusal } from './commands';
 import { conditionsFor, type Condition } from './conditions';
 import { observationPlan, type Observations, type RecordObservation } from './observations';
-import {
-  applyOutcome,
-  backoffDelayMs,
-  decide as defaultDecide,
-  type Action,
-  type ActionOutcome,
-  type Decision,
-} from './policy';
+import { applyOutcome, type Action, type ActionOutcome } from './actions';
+import { decide as defaultDecide, type Decision } from './decide';
+import { backoffDelayMs } from './protocol';
 import type { LifecyclePorts } from './ports';
 import type { DomainSpec } from '../core/spec';
 import { activeKey, initialState, type DomainState } from './state';

@@ -6,7 +6,7 @@
  */
 import type { TxtAnswer } from '../dkim/dns-answer';
 import type { Clock, DnsObserver } from '../lifecycle/ports';
-import { NEGATIVE_CACHE_SECONDS } from '../lifecycle/policy';
+import { NEGATIVE_CACHE_SECONDS } from '../lifecycle/protocol';
 
 /** What one name holds: TXT records (each its character-strings) or a CNAME, with a TTL. */
 export interface RRset {

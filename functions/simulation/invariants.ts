@@ -26,7 +26,7 @@ import { joinStrings } from '../dkim/record';
 import type { CachingResolver, SimDns } from '../memory/dns';
 import type { MemoryKeyStore, MemorySes, SigningSegment } from '../memory/services';
 import { DAY_MS } from '../core/time';
-import { propagationSoakMs } from '../lifecycle/policy';
+import { propagationSoakMs } from '../lifecycle/protocol';
 import type { DomainSpec } from '../core/spec';
 import { IN_FLIGHT_STATES, type DomainState } from '../lifecycle/state';
 

@@ -7,7 +7,7 @@
  * (except `wallMs`).
  */
 import { defaultRenewBeforeDays, DEFAULTS, type DomainSpec } from '../core/spec';
-import { decide as coreDecide } from '../lifecycle/policy';
+import { decide as coreDecide } from '../lifecycle/decide';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time';
 import { observe, reconcile, type DecideFn, type ReconcileResult } from '../lifecycle/reconciler';
 import { RandomFaults, SimulatedCrash } from '../memory/faults';

@@ -4,7 +4,7 @@
  */
 import { formatRecordValue, splitIntoStrings } from '../../../functions/dkim/record';
 import { renderText } from '../../../functions/lifecycle/notifications';
-import { backoffDelayMs, followUpDue, reminderTimes } from '../../../functions/lifecycle/policy';
+import { backoffDelayMs, followUpDue, reminderTimes } from '../../../functions/lifecycle/protocol';
 import { activeKey, inFlightKey } from '../../../functions/lifecycle/state';
 import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, POOL, harness, specFor, testPairs } from './helpers';
 

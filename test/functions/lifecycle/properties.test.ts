@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { formatRecordValue, splitIntoStrings } from '../../../functions/dkim/record';
 import { OPERATOR_ACTIONS, type OperatorAction } from '../../../functions/lifecycle/commands';
 import { CrashAfterNthSideEffect, NO_FAULTS, SimulatedCrash, type FaultPlan } from '../../../functions/memory/faults';
-import { decide } from '../../../functions/lifecycle/policy';
+import { decide } from '../../../functions/lifecycle/decide';
 import { observe } from '../../../functions/lifecycle/reconciler';
 import { activeKey, inFlightKey, IN_FLIGHT_STATES } from '../../../functions/lifecycle/state';
 import { DAY_MS, DOMAIN, HOUR_MS, MINUTE_MS, harness, specFor, testPairs, POOL } from './helpers';

@@ -3,7 +3,8 @@
  * DESIGN.md §4, a deliberately faulty engine (the real one with one step broken) and the violation the
  * checker reports for it. The real engine, in the same simulation, reports none.
  */
-import { decide, type Action, type Decision } from '../../../functions/lifecycle/policy';
+import type { Action } from '../../../functions/lifecycle/actions';
+import { decide, type Decision } from '../../../functions/lifecycle/decide';
 import type { DecideFn } from '../../../functions/lifecycle/reconciler';
 import { simulate, type SimDnsMode } from '../../../functions/simulation/simulate';
 import { SecretScanner } from '../../../functions/simulation/invariants';
