@@ -483,6 +483,11 @@ export class MemoryStateStore implements StateStore {
   /** Keep the audit trail (false in long simulations: the checker scans events as they arrive). */
   keepEvents = true;
   onEvents: (events: readonly LifecycleEvent[]) => void = () => undefined;
+  /**
+   * The conditional write (compare-and-swap on `version`). Tests turn it off to break it on purpose: the
+   * store then writes whatever it is given, and the invariant checker must see the lost update (invariant 9).
+   */
+  conditional = true;
 
   async load(domain: string): Promise<DomainState | undefined> {
     return this.items.get(domain)?.state;
@@ -490,7 +495,7 @@ export class MemoryStateStore implements StateStore {
 
   async save(state: DomainState, expectedVersion: number, events: readonly LifecycleEvent[] = []): Promise<void> {
     const version = this.items.get(state.domain)?.state.version ?? 0;
-    if (version !== expectedVersion || state.version !== expectedVersion + 1) {
+    if (this.conditional && (version !== expectedVersion || state.version !== expectedVersion + 1)) {
       throw new ConflictError(
         `state of ${state.domain} is at version ${version}, not ${expectedVersion}`,
         expectedVersion,

@@ -1,9 +1,14 @@
 /**
  * The invariant checker (DESIGN.md §4). It looks at the simulated world — SES's real signing history,
  * the authoritative DNS data, the resolvers, the key store, everything written, sent, logged or measured —
- * never at what the engine *believes*, except where an invariant is about the engine's records (5) or an
- * operator's declaration (a compromised key has no grace period). The simulation calls it after every
- * step; a violation is a bug, reported with the first one explained.
+ * never at what the engine *believes*, except where an invariant is about the engine's records (5, 9).
+ *
+ * It shares no code with the engine: it decides "the record matches" by its own byte comparison of the
+ * joined character-strings with the exact value byodkim publishes (not through the record diagnosis the
+ * engine uses, so a bug there cannot blind both), keeps its own model of what SES signs with (MemorySes's
+ * signing segments and calls), builds record names itself, and takes grace periods from the spec and
+ * cache times from the TTLs the DNS answers carry. Its only imports from the engine are state *types*,
+ * for invariants 5 and 9.
  *
  *  1. SES is never switched to a selector whose record is not verified, byte-exact, in DNS
  *     → at every PutEmailIdentityDkimSigningAttributes, the record matches on the authoritative servers
@@ -18,26 +23,34 @@
  *     metric, log line and error message is scanned for fragments of every private key.
  *  7. Replay / crash converges → after every completed run, an immediate replay decides nothing new;
  *     a run that never settles within the step budget is a violation.
+ *  8. A retired selector stays published, unchanged, for its whole grace period → from the moment SES
+ *     last signed with a byodkim key that SES then stopped using, for `graceDays`, the authoritative
+ *     servers answer with exactly its record at every change of the name (unless an operator declared
+ *     the key compromised: a revoke cuts the grace period).
+ *  9. Every recorded state version is exactly the previous one plus one, and no acknowledged operator
+ *     command is lost → every state item written, and every command the driver reports as acknowledged
+ *     is in the recorded history (its `command:<action>` event, at a version no later write replaced).
+ *
+ * Each invariant counts the checks it made (`checks`): `finish` reports, as a violation, an invariant
+ * that the run should have exercised (e.g. 1 when SES was switched) and that checked nothing.
  */
-import { dkimRecordName } from '../core/names';
-import type { TxtAnswer } from '../dkim/dns-answer';
-import { diagnoseRecord } from '../dkim/diagnosis';
-import { joinStrings } from '../dkim/record';
-import type { CachingResolver, SimDns } from '../memory/dns';
 import type { MemoryKeyStore, MemorySes, SigningSegment } from '../memory/services';
-import { DAY_MS } from '../core/time';
-import { propagationSoakMs } from '../lifecycle/protocol';
+import type { CachingResolver, SimDns } from '../memory/dns';
 import type { DomainSpec } from '../core/spec';
-import { IN_FLIGHT_STATES, type DomainState } from '../lifecycle/state';
+import type { DomainState, KeyState } from '../lifecycle/state';
+
+export type InvariantNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+
+export const INVARIANTS: readonly InvariantNumber[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 export interface Violation {
-  readonly invariant: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  readonly invariant: InvariantNumber;
   readonly domain: string;
   readonly at: number;
   readonly message: string;
 }
 
-export const INVARIANT_TITLES: Readonly<Record<Violation['invariant'], string>> = {
+export const INVARIANT_TITLES: Readonly<Record<InvariantNumber, string>> = {
   1: 'SES switched to a selector whose record is not verified in DNS',
   2: 'an active selector whose record does not match, or whose key is not stored',
   3: 'a key destroyed before its grace period ended or before its record was revoked',
@@ -45,7 +58,13 @@ export const INVARIANT_TITLES: Readonly<Record<Violation['invariant'], string>> 
   5: 'more than one rotation in flight',
   6: 'private key material outside the key store',
   7: 'a replay or a crash that does not converge',
+  8: 'a retired selector unpublished or changed during its grace period',
+  9: 'a recorded state version that is not the previous one plus one, or an acknowledged command lost',
 };
+
+/** The checker's own time units (it shares no module with the engine). */
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
 /** Fragments of private keys, indexed for scanning. Only the parts a public key never contains. */
 export class SecretScanner {
@@ -76,12 +95,27 @@ export class SecretScanner {
 }
 
 /** A key that stops signing for this long and signs again is a new use of a pooled key, not a rollback. */
-const REUSE_GAP_MS = 60 * DAY_MS;
+const REUSE_GAP_MS = 60 * DAY;
+
+/** How far back the checker looks for the TTLs a receiver's cache may still be honouring. */
+const TTL_LOOKBACK_MS = DAY;
+
+/** Key states of a rotation in flight (DESIGN.md §3), written here rather than taken from the engine. */
+const IN_FLIGHT: readonly KeyState[] = ['generated', 'dns-requested', 'dns-verified'];
+
+/** Commands that change nothing in the recorded state: acknowledging them promises no record. */
+const READ_ONLY_COMMANDS = new Set(['status', 'reconcile', 'verify-dns']);
 
 interface KeyHistory {
   firstSigned: number;
   lastSigned: number;
   overReported?: boolean;
+}
+
+/** What one DNS server answered: the fields the checker reads (the world's answers carry more). */
+export interface DnsAnswer {
+  readonly outcome: string;
+  readonly records: readonly (readonly string[])[];
 }
 
 export interface CheckerContext {
@@ -90,7 +124,12 @@ export interface CheckerContext {
   readonly ses: MemorySes;
   readonly keyStore: MemoryKeyStore;
   readonly specOf: (domain: string) => DomainSpec;
-  readonly stateOf: (domain: string) => DomainState | undefined;
+  /**
+   * The engine's recorded state, read only for a `compromisedAt` an operator's revoke recorded — for
+   * harnesses that issue commands without telling the checker (`declareCompromised`). The simulation
+   * does not pass it: there the operator's declaration reaches the checker directly.
+   */
+  readonly stateOf?: (domain: string) => unknown;
   /**
    * Invariant 4's exception: a DNS-team request sent in [from, to] was answered after its lead time — or
    * is not answered yet, so the verdict waits until it is.
@@ -100,6 +139,11 @@ export interface CheckerContext {
   readonly operatorTouched: (domain: string) => boolean;
   /** Time sending starts for a domain (adopted identities send from the start). */
   readonly sendingFrom: (domain: string) => number | undefined;
+  /**
+   * Invariant 8's exception: the authoritative data of `name` was changed at `at` by a person behind the
+   * engine's back (deleted or edited), not by the engine or on its request. @default never
+   */
+  readonly changedByPerson?: (name: string, at: number) => boolean;
 }
 
 export interface KeyAgeSummary {
@@ -109,38 +153,98 @@ export interface KeyAgeSummary {
   readonly overIntervalExcused: number;
 }
 
-const recordMemo = new WeakMap<TxtAnswer, Map<string, boolean>>();
+/** An operator command the driver reports as acknowledged (applied), for invariant 9. */
+export interface AcknowledgedCommand {
+  readonly action: string;
+  /** When the operator issued it. */
+  readonly issuedAt: number;
+  /** The state version the reconciler reported for the command's step, when it reported one. */
+  readonly version?: number;
+}
 
-/** Does this DNS answer publish exactly this key (the record diagnosis says `match`)? */
-export function answerMatches(answer: TxtAnswer, domain: string, selector: string, publicKey: string): boolean {
-  if (answer.outcome !== 'answer' || answer.records.length !== 1) return false;
-  if (joinStrings(answer.records[0]!) === `v=DKIM1; k=rsa; p=${publicKey}`) return true;
-  let byKey = recordMemo.get(answer);
-  if (!byKey) {
-    byKey = new Map();
-    recordMemo.set(answer, byKey);
+/** The value byodkim publishes for a key (DESIGN.md §2), written out here, not taken from the engine. */
+export function expectedRecordValue(publicKey: string): string {
+  return `v=DKIM1; k=rsa; p=${publicKey}`;
+}
+
+/** `<selector>._domainkey.<domain>`, built here, not taken from the engine. */
+function recordNameOf(selector: string, domain: string): string {
+  return `${selector}._domainkey.${domain}`;
+}
+
+const joined = new WeakMap<readonly string[], string>();
+
+/** A TXT record's character-strings joined (RFC 6376 §3.6.2.2: concatenated with nothing between). */
+function join(strings: readonly string[]): string {
+  let value = joined.get(strings);
+  if (value === undefined) {
+    value = strings.join('');
+    joined.set(strings, value);
   }
-  const memoKey = `${selector}\u0000${publicKey}`;
-  let ok = byKey.get(memoKey);
-  if (ok === undefined) {
-    ok = diagnoseRecord({ selector, domain, publicKey }, answer).ok;
-    byKey.set(memoKey, ok);
-  }
-  return ok;
+  return value;
+}
+
+/**
+ * Does this DNS answer publish exactly this key? One TXT record whose joined character-strings are, byte
+ * for byte, `v=DKIM1; k=rsa; p=<publicKey>`. The checker's own comparison, nothing tolerated.
+ */
+export function answerMatches(answer: DnsAnswer, publicKey: string): boolean {
+  return (
+    answer.outcome === 'answer' &&
+    answer.records.length === 1 &&
+    join(answer.records[0]!) === expectedRecordValue(publicKey)
+  );
 }
 
 /** Does any record of this answer still carry the key (in whatever damaged form)? */
-function carries(answer: TxtAnswer, publicKey: string): boolean {
+function carries(answer: DnsAnswer, publicKey: string): boolean {
+  const tail = publicKey.slice(-64);
   return answer.records.some((r) =>
-    joinStrings(r)
+    join(r)
       .replace(/[ \t\r\n"]/g, '')
-      .includes(publicKey.slice(-64)),
+      .includes(tail),
   );
+}
+
+/** Says what an answer holds, briefly, for violation messages. */
+function summarize(answer: DnsAnswer): string {
+  if (answer.outcome !== 'answer') return answer.outcome;
+  const values = answer.records.map((r) => {
+    const value = join(r);
+    return value.length > 40 ? `"${value.slice(0, 24)}…${value.slice(-12)}"` : `"${value}"`;
+  });
+  return `${answer.records.length} record(s): ${values.join(', ')}`;
+}
+
+function emptyCounts(): Record<InvariantNumber, number> {
+  return { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0 };
+}
+
+/** A byodkim key SES stopped using: its record must stay as it was for the grace period (invariant 8). */
+interface RetiredSelector {
+  readonly domain: string;
+  readonly selector: string;
+  readonly publicKey: string;
+  /** SES last signed with it: the grace period starts here. */
+  readonly from: number;
+  readonly until: number;
+  /** Checked up to here. */
+  checkedTo?: number;
+  /** SES was given the key again (rollback): the watch ends. */
+  endedAt?: number;
+}
+
+interface CommandRecord {
+  readonly action: string;
+  readonly at: number;
 }
 
 export class InvariantChecker {
   readonly violations: Violation[] = [];
-  readonly counts: Record<Violation['invariant'], number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0 };
+  /** Violations per invariant (complete, unlike `violations`). */
+  readonly counts: Record<InvariantNumber, number> = emptyCounts();
+  /** Checks made per invariant: a checker that checked nothing proves nothing. */
+  readonly checks: Record<InvariantNumber, number> = emptyCounts();
   private switchIndex = 0;
   private deletionIndex = 0;
   private readonly keyHistory = new Map<string, Map<string, KeyHistory>>();
@@ -149,6 +253,22 @@ export class InvariantChecker {
   private readonly unsigned = new Map<string, { minutes: number; lastMinute: number }>();
   private readonly ourKeys = new Map<string, Set<string>>();
   private readonly retired: (KeyHistory & { domain: string })[] = [];
+  /** Key ids the key store was given, per domain: key id → public key. */
+  private readonly keyIds = new Map<string, Map<string, string>>();
+  /** Selectors SES was given, per domain and public key. */
+  private readonly selectorsOf = new Map<string, Map<string, Set<string>>>();
+  /** What SES was last seen configured with (BYODKIM key), per domain, from its signing history. */
+  private readonly configured = new Map<string, { publicKey?: string; selector?: string }>();
+  private readonly watches: RetiredSelector[] = [];
+  /** Keys an operator declared compromised, per domain: public key (or `selector:<s>`) → when. */
+  private readonly compromised = new Map<string, Map<string, number>>();
+  /** The last recorded state version per domain. */
+  private readonly versions = new Map<string, number>();
+  /** `command:<action>` events recorded, per domain and version (a later write at that version replaces them). */
+  private readonly commandEvents = new Map<string, Map<number, CommandRecord[]>>();
+  private readonly acks: { domain: string; ack: AcknowledgedCommand }[] = [];
+  /** What the run did, to tell which invariants should have been exercised. */
+  private readonly seen = { signed: 0, retirements: 0, acks: 0 };
 
   constructor(
     private readonly ctx: CheckerContext,
@@ -157,31 +277,91 @@ export class InvariantChecker {
     private readonly keep = 50,
   ) {}
 
-  private violate(invariant: Violation['invariant'], domain: string, at: number, message: string): void {
+  private violate(invariant: InvariantNumber, domain: string, at: number, message: string): void {
     this.counts[invariant] += 1;
     if (this.violations.length < this.keep) this.violations.push({ invariant, domain, at, message });
   }
 
-  /** A byodkim key was created for a domain (its public key), so checks 2–4 know which keys are ours. */
-  noteKey(domain: string, publicKey: string): void {
+  private graceMs(domain: string): number {
+    return this.ctx.specOf(domain).rotation.graceDays * DAY;
+  }
+
+  /**
+   * A byodkim key was created for a domain (its public key, and the key store's id for it), so checks
+   * 2–4 and 8 know which keys are ours.
+   */
+  noteKey(domain: string, publicKey: string, keyId?: string): void {
     let set = this.ourKeys.get(domain);
     if (!set) {
       set = new Set();
       this.ourKeys.set(domain, set);
     }
     set.add(publicKey);
+    if (keyId !== undefined) {
+      const ids = this.keyIds.get(domain) ?? new Map<string, string>();
+      ids.set(keyId, publicKey);
+      this.keyIds.set(domain, ids);
+    }
+  }
+
+  /**
+   * An operator declared a key compromised (`revoke`) at `at`: from then on it has no grace period
+   * (invariants 3 and 8). The command driver calls this when the operator issues the revoke — the key is
+   * compromised whatever the engine makes of the command. The key is named as the command names it.
+   */
+  declareCompromised(
+    domain: string,
+    key: { readonly selector?: string; readonly keyId?: string; readonly publicKey?: string },
+    at: number,
+  ): void {
+    const map = this.compromised.get(domain) ?? new Map<string, number>();
+    this.compromised.set(domain, map);
+    const mark = (k: string) => {
+      if (!map.has(k)) map.set(k, at);
+    };
+    if (key.publicKey) mark(key.publicKey);
+    const ids = this.keyIds.get(domain);
+    for (const ref of [key.keyId, key.selector]) {
+      const publicKey = ref === undefined ? undefined : ids?.get(ref);
+      if (publicKey) mark(publicKey);
+    }
+    if (key.selector === undefined) return;
+    mark(`selector:${key.selector}`);
+    // The key that selector names now: the one SES is given under it, or the one its record carries.
+    const identity = this.ctx.ses.peek(domain);
+    if (identity?.origin === 'EXTERNAL' && identity.tokens[0] === key.selector && identity.publicKey)
+      mark(identity.publicKey);
+    const answer = this.ctx.dns.resolve(recordNameOf(key.selector, domain), at).answer;
+    for (const publicKey of this.ourKeys.get(domain) ?? []) if (carries(answer, publicKey)) mark(publicKey);
+  }
+
+  /** Declared compromised at or before `t` (by the driver, or as recorded when the harness passes `stateOf`). */
+  private compromisedAt(domain: string, publicKey: string, selector: string | undefined, t: number): boolean {
+    const map = this.compromised.get(domain);
+    const at = map?.get(publicKey) ?? (selector !== undefined ? map?.get(`selector:${selector}`) : undefined);
+    if (at !== undefined && at <= t) return true;
+    if (!this.ctx.stateOf) return false;
+    const recorded = this.ctx.stateOf(domain) as
+      | { keys?: readonly { publicKey?: string; compromisedAt?: number }[] }
+      | undefined;
+    return (
+      recorded?.keys?.some((k) => k.publicKey === publicKey && k.compromisedAt !== undefined && k.compromisedAt <= t) ??
+      false
+    );
   }
 
   /** Invariant 6 for one piece of text that left the key store's boundary. */
   scan(domain: string, at: number, where: string, text: string): void {
+    this.checks[6] += 1;
     if (this.scanner.contains(text)) this.violate(6, domain, at, `private key material found in ${where}`);
   }
 
-  /** Invariant 5 (and 6) on every state item written. */
+  /** Invariants 5, 6 and 9 (the version) on every state item written. */
   stateWritten(domain: string, at: number, json: string): void {
     this.scan(domain, at, 'the state item', json);
-    const state = JSON.parse(json) as DomainState;
-    const inFlight = state.keys.filter((k) => IN_FLIGHT_STATES.includes(k.state));
+    const state = JSON.parse(json) as Pick<DomainState, 'version' | 'keys'>;
+    this.checks[5] += 1;
+    const inFlight = state.keys.filter((k) => IN_FLIGHT.includes(k.state));
     if (inFlight.length > 1) {
       this.violate(
         5,
@@ -190,10 +370,75 @@ export class InvariantChecker {
         `${inFlight.length} rotations in flight: ${inFlight.map((k) => `${k.keyId} (${k.state})`).join(', ')}`,
       );
     }
+    this.checks[9] += 1;
+    const previous = this.versions.get(domain) ?? 0;
+    if (state.version !== previous + 1) {
+      this.violate(
+        9,
+        domain,
+        at,
+        state.version <= previous
+          ? `state version ${state.version} was written again after version ${previous}: an earlier write was overwritten (a lost compare-and-swap)`
+          : `state version ${state.version} was written after version ${previous}: ${state.version - previous - 1} version(s) skipped`,
+      );
+    }
+    this.versions.set(domain, state.version);
+    // A write at a version replaces whatever the history held at it: the commands recorded there are lost.
+    this.commandEvents.get(domain)?.delete(state.version);
+  }
+
+  /** The audit events written with a state item (after `stateWritten`), for invariant 9's command check. */
+  eventsRecorded(
+    events: readonly {
+      readonly domain: string;
+      readonly at: number;
+      readonly version: number;
+      readonly policy: string;
+    }[],
+  ): void {
+    for (const e of events) {
+      if (!e.policy.startsWith('command:')) continue;
+      const byVersion = this.commandEvents.get(e.domain) ?? new Map<number, CommandRecord[]>();
+      this.commandEvents.set(e.domain, byVersion);
+      const list = byVersion.get(e.version) ?? [];
+      list.push({ action: e.policy.slice('command:'.length), at: e.at });
+      byVersion.set(e.version, list);
+    }
+  }
+
+  /**
+   * Invariant 9: the driver reports an operator command as acknowledged (applied). It must be in the
+   * recorded history — a `command:<action>` event at or after the time it was issued (at the version the
+   * reconciler reported, if any) — now and, checked again by `finish`, at the end of the run.
+   */
+  commandAcknowledged(domain: string, ack: AcknowledgedCommand): void {
+    if (READ_ONLY_COMMANDS.has(ack.action)) return;
+    this.seen.acks += 1;
+    this.acks.push({ domain, ack });
+    this.checkAck(domain, ack, ack.issuedAt, 'was acknowledged but is not in the recorded history');
+  }
+
+  private checkAck(domain: string, ack: AcknowledgedCommand, at: number, what: string): void {
+    this.checks[9] += 1;
+    const byVersion = this.commandEvents.get(domain);
+    const found = [...(byVersion ?? [])].some(
+      ([version, list]) =>
+        (ack.version === undefined || version === ack.version) &&
+        list.some((c) => c.action === ack.action && c.at >= ack.issuedAt),
+    );
+    if (!found) {
+      this.violate(
+        9,
+        domain,
+        at,
+        `operator command ${ack.action} issued at ${new Date(ack.issuedAt).toISOString()}${ack.version !== undefined ? ` (version ${ack.version})` : ''} ${what}`,
+      );
+    }
   }
 
   /** Invariant 7: the replay right after a completed run must decide nothing. */
   replayed(domain: string, at: number, policy: string, actions: readonly string[], changed: boolean): void {
+    this.checks[7] += 1;
     if (actions.length > 0 || changed) {
       this.violate(
         7,
@@ -206,6 +451,7 @@ export class InvariantChecker {
 
   /** Invariant 7: a run that did not settle within its step budget. */
   didNotSettle(domain: string, at: number, steps: readonly string[]): void {
+    this.checks[7] += 1;
     this.violate(
       7,
       domain,
@@ -215,16 +461,17 @@ export class InvariantChecker {
   }
 
   private verifiedEverywhere(domain: string, selector: string, publicKey: string, t: number): string | undefined {
-    const name = dkimRecordName(selector, domain);
+    const name = recordNameOf(selector, domain);
     const authoritative = this.ctx.dns.resolve(name, t).answer;
-    if (!answerMatches(authoritative, domain, selector, publicKey)) return 'the authoritative servers';
+    if (!answerMatches(authoritative, publicKey)) return `the authoritative servers (${summarize(authoritative)})`;
     for (const resolver of this.ctx.resolvers) {
-      if (!answerMatches(resolver.peek(name, t), domain, selector, publicKey)) return `resolver ${resolver.server}`;
+      const answer = resolver.peek(name, t);
+      if (!answerMatches(answer, publicKey)) return `resolver ${resolver.server} (${summarize(answer)})`;
     }
     return undefined;
   }
 
-  /** Invariants 1–4 for one domain, after a step that touched it; also accounts unsigned time. */
+  /** Invariants 1–4 and 8 for one domain, after a step that touched it; also accounts unsigned time. */
   checkDomain(domain: string, now: number): void {
     const { ses, keyStore } = this.ctx;
     const spec = this.ctx.specOf(domain);
@@ -232,6 +479,8 @@ export class InvariantChecker {
     // 1: every switch since the last check.
     for (; this.switchIndex < ses.switches.length; this.switchIndex += 1) {
       const s = ses.switches[this.switchIndex]!;
+      this.noteSelector(s.domain, s.publicKey, s.selector);
+      this.checks[1] += 1;
       const where = this.verifiedEverywhere(s.domain, s.selector, s.publicKey, s.at);
       if (where)
         this.violate(
@@ -251,14 +500,15 @@ export class InvariantChecker {
       identity.publicKey &&
       this.ours(domain, identity.publicKey)
     ) {
+      this.checks[2] += 1;
       const selector = identity.tokens[0]!;
-      const answer = this.ctx.dns.resolve(dkimRecordName(selector, domain), now).answer;
-      if (!answerMatches(answer, domain, selector, identity.publicKey)) {
+      const answer = this.ctx.dns.resolve(recordNameOf(selector, domain), now).answer;
+      if (!answerMatches(answer, identity.publicKey)) {
         this.violate(
           2,
           domain,
           now,
-          `selector ${selector} is active but its record does not match (${answer.outcome}, ${answer.records.length} record(s))`,
+          `selector ${selector} is active but its record does not match (${summarize(answer)})`,
         );
       } else if (!keyStore.holds(domain, identity.publicKey)) {
         this.violate(2, domain, now, `selector ${selector} is active but its private key is not in the key store`);
@@ -267,50 +517,127 @@ export class InvariantChecker {
     // 3: every deletion since the last check.
     for (; this.deletionIndex < keyStore.deletions.length; this.deletionIndex += 1) {
       const d = keyStore.deletions[this.deletionIndex]!;
+      this.checks[3] += 1;
       this.account(d.domain, d.at);
       const history = this.keyHistory.get(d.domain)?.get(d.publicKey);
-      const dspec = this.ctx.specOf(d.domain);
-      const state = this.ctx.stateOf(d.domain);
-      const record = state?.keys.find((k) => k.keyId === d.keyId);
-      const compromised = record?.compromisedAt !== undefined;
-      const signingNow = ses.peek(d.domain)?.publicKey === d.publicKey && ses.peek(d.domain)?.enabled;
+      const grace = this.graceMs(d.domain);
+      const names = this.namesOf(d.domain, d.keyId, d.publicKey);
+      const compromised = this.compromisedAt(d.domain, d.publicKey, undefined, d.at);
+      const identityNow = ses.peek(d.domain);
+      const signingNow = identityNow?.publicKey === d.publicKey && identityNow?.enabled;
       if (signingNow) {
         this.violate(3, d.domain, d.at, `key ${d.keyId} was destroyed while SES is set to sign with it`);
-      } else if (history && !compromised && d.at - history.lastSigned < dspec.rotation.graceDays * DAY_MS) {
+      } else if (history && !compromised && d.at - history.lastSigned < grace) {
         this.violate(
           3,
           d.domain,
           d.at,
-          `key ${d.keyId} was destroyed ${((d.at - history.lastSigned) / DAY_MS).toFixed(2)} days after it last signed (grace ${dspec.rotation.graceDays} days)`,
+          `key ${d.keyId} was destroyed ${((d.at - history.lastSigned) / DAY).toFixed(2)} days after it last signed (grace ${grace / DAY} days)`,
         );
       }
-      const selector = record?.selector ?? d.keyId;
-      const answer = this.ctx.dns.resolve(dkimRecordName(selector, d.domain), d.at).answer;
-      if (carries(answer, d.publicKey)) {
-        this.violate(
-          3,
-          d.domain,
-          d.at,
-          `key ${d.keyId} was destroyed while ${dkimRecordName(selector, d.domain)} still publishes it`,
-        );
+      for (const name of names) {
+        if (carries(this.ctx.dns.resolve(name, d.at).answer, d.publicKey)) {
+          this.violate(3, d.domain, d.at, `key ${d.keyId} was destroyed while ${name} still publishes it`);
+          break;
+        }
       }
     }
     // 4: the age of the key SES signs with.
     if (identity?.publicKey && identity.origin === 'EXTERNAL') {
       const history = this.keyHistory.get(domain)?.get(identity.publicKey);
-      if (history && !history.overReported && now - history.firstSigned > spec.rotation.intervalDays * DAY_MS) {
-        const excused = this.ctx.teamLate(domain, history.firstSigned, now) || this.ctx.operatorTouched(domain);
-        if (!excused) {
-          history.overReported = true;
-          this.violate(
-            4,
-            domain,
-            now,
-            `selector ${identity.tokens[0]} has signed for ${((now - history.firstSigned) / DAY_MS).toFixed(1)} days (interval ${spec.rotation.intervalDays})`,
-          );
+      if (history) {
+        this.checks[4] += 1;
+        if (!history.overReported && now - history.firstSigned > spec.rotation.intervalDays * DAY) {
+          const excused = this.ctx.teamLate(domain, history.firstSigned, now) || this.ctx.operatorTouched(domain);
+          if (!excused) {
+            history.overReported = true;
+            this.violate(
+              4,
+              domain,
+              now,
+              `selector ${identity.tokens[0]} has signed for ${((now - history.firstSigned) / DAY).toFixed(1)} days (interval ${spec.rotation.intervalDays})`,
+            );
+          }
         }
       }
     }
+    // 8: the records of the selectors SES stopped using.
+    this.checkRetired(domain, now);
+  }
+
+  private noteSelector(domain: string, publicKey: string, selector: string): void {
+    const byKey = this.selectorsOf.get(domain) ?? new Map<string, Set<string>>();
+    this.selectorsOf.set(domain, byKey);
+    const set = byKey.get(publicKey) ?? new Set<string>();
+    set.add(selector);
+    byKey.set(publicKey, set);
+  }
+
+  /**
+   * Where a key may be published: its key id (the selector, outside delegated mode), every selector SES
+   * was given it under, and the two delegated slots (`<prefix>1`, `<prefix>2`).
+   */
+  private namesOf(domain: string, keyId: string, publicKey: string): string[] {
+    const spec = this.ctx.specOf(domain);
+    const selectors = new Set<string>([keyId, ...(this.selectorsOf.get(domain)?.get(publicKey) ?? [])]);
+    if (spec.dns.kind === 'delegated') for (const n of [1, 2]) selectors.add(`${spec.selectorPrefix}${n}`);
+    return [...selectors].map((s) => recordNameOf(s, domain));
+  }
+
+  /** Invariant 8: every retired selector of the domain, from where it was last checked up to `now`. */
+  private checkRetired(domain: string, now: number): void {
+    for (let i = 0; i < this.watches.length; i += 1) {
+      const w = this.watches[i]!;
+      if (w.domain !== domain) continue;
+      const to = Math.min(now, w.until, w.endedAt ?? Infinity);
+      const done = this.checkRetiredUntil(w, to) || to >= w.until || (w.endedAt !== undefined && to >= w.endedAt);
+      if (done) {
+        this.watches.splice(i, 1);
+        i -= 1;
+      }
+    }
+  }
+
+  /** Checks one retired selector over (checkedTo, to]; true when the watch is over (violated or compromised). */
+  private checkRetiredUntil(w: RetiredSelector, to: number): boolean {
+    const from = w.checkedTo;
+    if (from !== undefined && to <= from) return false;
+    this.checks[8] += 1;
+    const name = recordNameOf(w.selector, w.domain);
+    const points = new Set<number>(from === undefined ? [w.from] : []);
+    const start = from ?? w.from;
+    for (const t of this.ctx.dns.changesBetween(name, start, to)) points.add(t);
+    for (const target of this.cnameTargets(name, start, to))
+      for (const t of this.ctx.dns.changesBetween(target, start, to)) points.add(t);
+    w.checkedTo = to;
+    // The grace period is [from, until): the record may go at `until`, or when SES is given the key again.
+    const end = Math.min(w.until, w.endedAt ?? Infinity);
+    for (const t of [...points].sort((a, b) => a - b)) {
+      if (t >= end) break;
+      if (this.compromisedAt(w.domain, w.publicKey, w.selector, t)) return true;
+      if (this.ctx.changedByPerson?.(name, t)) continue;
+      const answer = this.ctx.dns.resolve(name, t).answer;
+      if (!answerMatches(answer, w.publicKey)) {
+        this.violate(
+          8,
+          w.domain,
+          t,
+          `selector ${w.selector} stopped signing ${((t - w.from) / DAY).toFixed(2)} days before, within its ${(w.until - w.from) / DAY}-day grace period, but the authoritative servers no longer publish its record unchanged (${summarize(answer)})`,
+        );
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** CNAME targets of `name` at `from` and `to` (delegated selectors). */
+  private cnameTargets(name: string, from: number, to: number): string[] {
+    const targets = new Set<string>();
+    for (const t of [from, to]) {
+      const cname = this.ctx.dns.at(name, t)?.cname;
+      if (cname) targets.add(cname);
+    }
+    return [...targets];
   }
 
   private ours(domain: string, publicKey: string): boolean {
@@ -320,7 +647,6 @@ export class InvariantChecker {
   /** Integrates SES's signing history and DNS over [accountedUntil, now): unsigned minutes, key ages. */
   account(domain: string, now: number): void {
     const { ses } = this.ctx;
-    const spec = this.ctx.specOf(domain);
     const from = this.accountedUntil.get(domain) ?? now;
     // Even at the same instant: a switch that just happened must start its key's history (invariant 4).
     this.accountedUntil.set(domain, now);
@@ -332,10 +658,11 @@ export class InvariantChecker {
       const end = Math.min(timeline[i + 1]?.from ?? now, now);
       if (end < start) continue;
       this.trackKey(domain, segment, end);
+      this.trackConfigured(domain, segment);
       if (end <= start || sendingFrom === undefined) continue;
       const a = Math.max(start, sendingFrom);
       if (end <= a) continue;
-      for (const [u0, u1] of this.unsignedWithin(domain, spec, segment, a, end)) this.addUnsigned(domain, u0, u1);
+      for (const [u0, u1] of this.unsignedWithin(domain, segment, a, end)) this.addUnsigned(domain, u0, u1);
     }
     ses.forget(domain, now);
   }
@@ -348,6 +675,7 @@ export class InvariantChecker {
       !this.ours(domain, segment.publicKey)
     )
       return;
+    this.seen.signed += 1;
     let map = this.keyHistory.get(domain);
     if (!map) {
       map = new Map();
@@ -363,33 +691,63 @@ export class InvariantChecker {
     }
   }
 
-  /** Sub-intervals of [a, b) during which mail from the domain cannot be verified by every receiver. */
-  private unsignedWithin(
-    domain: string,
-    spec: DomainSpec,
-    segment: SigningSegment,
-    a: number,
-    b: number,
-  ): [number, number][] {
+  /**
+   * Follows which key SES is configured with: when it moves off one of our keys that signed, that
+   * selector's grace period starts at the moment SES last signed with it (invariant 8); when SES is given
+   * a key again (rollback), its watch ends.
+   */
+  private trackConfigured(domain: string, segment: SigningSegment): void {
+    const now = segment.origin === 'EXTERNAL' ? { publicKey: segment.publicKey, selector: segment.selector } : {};
+    const before = this.configured.get(domain);
+    if (before?.publicKey === now.publicKey && before?.selector === now.selector) return;
+    this.configured.set(domain, now);
+    if (now.publicKey) {
+      for (const w of this.watches) {
+        if (w.domain === domain && w.publicKey === now.publicKey && w.endedAt === undefined && segment.from >= w.from)
+          w.endedAt = segment.from;
+      }
+    }
+    if (!before?.publicKey || !before.selector || !this.ours(domain, before.publicKey)) return;
+    const history = this.keyHistory.get(domain)?.get(before.publicKey);
+    if (!history) return; // never signed: nobody verifies mail with it
+    if (this.compromisedAt(domain, before.publicKey, before.selector, history.lastSigned)) return;
+    this.seen.retirements += 1;
+    this.watches.push({
+      domain,
+      selector: before.selector,
+      publicKey: before.publicKey,
+      from: history.lastSigned,
+      until: history.lastSigned + this.graceMs(domain),
+    });
+  }
+
+  /**
+   * Sub-intervals of [a, b) during which mail from the domain cannot be verified by every receiver: a
+   * receiver's cache may hold any answer of the last `soak` — the longest TTL the answers for the name
+   * carried (positive, or the negative-caching time) — so the record must have matched throughout.
+   */
+  private unsignedWithin(domain: string, segment: SigningSegment, a: number, b: number): [number, number][] {
     if (!segment.signing) return [[a, b]];
     if (segment.origin === 'AWS_SES') return []; // Easy DKIM: SES publishes and rotates its own records
     const selector = segment.selector!;
     const publicKey = segment.publicKey!;
-    // A receiver may have cached any answer of the last `soak` (TTL / negative TTL): it can verify only if
-    // the record matched throughout [t - soak, t].
-    const soak = propagationSoakMs(spec);
-    const name = dkimRecordName(selector, domain);
-    const points = new Set<number>([a - soak]);
-    for (const t of this.ctx.dns.changesBetween(name, a - soak, b)) points.add(t);
-    const target = this.ctx.dns.at(name, a)?.cname ?? this.ctx.dns.at(name, b)?.cname;
-    if (target) for (const t of this.ctx.dns.changesBetween(target, a - soak, b)) points.add(t);
+    const name = recordNameOf(selector, domain);
+    const targets = this.cnameTargets(name, a, b);
+    const changes = (from: number, to: number) => [
+      ...this.ctx.dns.changesBetween(name, from, to),
+      ...targets.flatMap((t) => this.ctx.dns.changesBetween(t, from, to)),
+    ];
+    let soak = 0;
+    for (const t of [a - TTL_LOOKBACK_MS, ...changes(a - TTL_LOOKBACK_MS, b)])
+      soak = Math.max(soak, this.ctx.dns.resolve(name, t).ttl * 1000);
+    const points = new Set<number>([a - soak, ...changes(a - soak, b)]);
     const sorted = [...points].sort((x, y) => x - y);
     const unsigned: [number, number][] = [];
     let matchedSince: number | undefined;
     for (let i = 0; i < sorted.length; i += 1) {
       const s0 = sorted[i]!;
       const s1 = sorted[i + 1] ?? b;
-      const ok = answerMatches(this.ctx.dns.resolve(name, s0).answer, domain, selector, publicKey);
+      const ok = answerMatches(this.ctx.dns.resolve(name, s0).answer, publicKey);
       if (ok) matchedSince ??= s0;
       else matchedSince = undefined;
       const goodFrom = matchedSince === undefined ? Infinity : matchedSince + soak;
@@ -404,8 +762,8 @@ export class InvariantChecker {
 
   private addUnsigned(domain: string, from: number, to: number): void {
     const entry = this.unsigned.get(domain) ?? { minutes: 0, lastMinute: -Infinity };
-    const first = Math.max(Math.floor(from / 60_000), entry.lastMinute + 1);
-    const last = Math.ceil(to / 60_000) - 1;
+    const first = Math.max(Math.floor(from / MINUTE), entry.lastMinute + 1);
+    const last = Math.ceil(to / MINUTE) - 1;
     if (last >= first) {
       entry.minutes += last - first + 1;
       entry.lastMinute = last;
@@ -423,6 +781,43 @@ export class InvariantChecker {
     return total;
   }
 
+  /**
+   * The end of a run: the retired selectors' records up to `now`, every acknowledged command once more
+   * (a later write may have replaced it), and every invariant the run should have exercised but that
+   * checked nothing — reported as a violation of that invariant.
+   */
+  finish(now: number): void {
+    for (const domain of new Set(this.watches.map((w) => w.domain))) this.checkRetired(domain, now);
+    for (const { domain, ack } of this.acks) this.checkAck(domain, ack, now, 'was lost from the recorded history');
+    for (const [invariant, reason] of this.unexercised()) {
+      this.violate(invariant, '', now, `invariant ${invariant} was checked 0 times although ${reason}`);
+    }
+  }
+
+  /**
+   * Invariants that checked nothing although the world gave them something to check, and why. What the
+   * world did is read from the world (SES's calls, the key store), not from the checks' own loops.
+   */
+  unexercised(): [InvariantNumber, string][] {
+    const { signed, retirements, acks } = this.seen;
+    const switches = this.ctx.ses.switches.length;
+    const deletions = this.ctx.keyStore.deletions.length;
+    const keys = [...this.ourKeys.values()].reduce((n, set) => n + set.size, 0);
+    const acted = `byodkim created ${keys} key(s)`;
+    const expected: [InvariantNumber, number, string][] = [
+      [1, switches, `SES was switched ${switches} time(s)`],
+      [2, signed, 'SES signed with byodkim keys'],
+      [3, deletions, `${deletions} key(s) were destroyed`],
+      [4, signed, 'SES signed with byodkim keys'],
+      [5, keys, acted],
+      [6, keys, acted],
+      [7, keys, acted],
+      [8, retirements, `${retirements} selector(s) retired`],
+      [9, keys + acks, `${acted} and ${acks} command(s) were acknowledged`],
+    ];
+    return expected.filter(([n, count]) => count > 0 && this.checks[n] === 0).map(([n, , reason]) => [n, reason]);
+  }
+
   /** Key ages over the whole run (signing time of every byodkim key). */
   keyAges(now: number): KeyAgeSummary {
     let keys = 0;
@@ -431,10 +826,10 @@ export class InvariantChecker {
     let excused = 0;
     const live = [...this.keyHistory].flatMap(([domain, map]) => [...map.values()].map((h) => ({ domain, ...h })));
     for (const h of [...this.retired, ...live]) {
-      const interval = this.ctx.specOf(h.domain).rotation.intervalDays * DAY_MS;
+      const interval = this.ctx.specOf(h.domain).rotation.intervalDays * DAY;
       keys += 1;
       const age = h.lastSigned - h.firstSigned;
-      maxDays = Math.max(maxDays, age / DAY_MS);
+      maxDays = Math.max(maxDays, age / DAY);
       if (age > interval) {
         over += 1;
         if (this.ctx.teamLate(h.domain, h.firstSigned, now) || this.ctx.operatorTouched(h.domain)) excused += 1;

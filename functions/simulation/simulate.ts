@@ -15,7 +15,7 @@ import { realKeyPairs } from '../memory/keys';
 import type { KeyPair } from '../lifecycle/ports';
 import { SimDnsTeam, type TeamOptions } from './dns-team';
 import { EventQueue } from './event-queue';
-import { INVARIANT_TITLES, InvariantChecker, SecretScanner, type Violation } from './invariants';
+import { INVARIANT_TITLES, InvariantChecker, SecretScanner, type InvariantNumber, type Violation } from './invariants';
 import { Prng } from './prng';
 import { World, type IdentitySetup } from './world';
 import { initialState, type DomainState } from '../lifecycle/state';
@@ -42,6 +42,8 @@ export interface SimulationOptions {
   readonly start?: number;
   /** Receives every step, notification and failure of the simulated domains (for `--trace`). */
   readonly trace?: (domain: string, at: number, line: string) => void;
+  /** Adjusts the simulated world once its domains exist (tests break a service on purpose). */
+  readonly adjustWorld?: (world: World) => void;
 }
 
 export interface ViolationReport extends Omit<Violation, 'at'> {
@@ -91,6 +93,8 @@ export interface SimulationReport {
   readonly crashes: number;
   readonly failedRuns: number;
   readonly concurrentInvocations: number;
+  /** Checks made per invariant (an invariant the run should have exercised and that checked nothing is a violation). */
+  readonly checks: Readonly<Record<InvariantNumber, number>>;
   readonly wallMs: number;
 }
 
@@ -225,6 +229,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     if (identity.kind !== 'none') sendingFrom.set(spec.domain, start);
     domains.push(spec.domain);
   }
+  options.adjustWorld?.(world);
 
   const scanner = new SecretScanner();
   for (const pair of all) scanner.addPrivateKey(pair.privateKey, pair.publicKey);
@@ -236,10 +241,6 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       ses: world.ses,
       keyStore: world.keyStore,
       specOf: (d) => world.spec(d),
-      stateOf: (d) => {
-        const json = states.get(d);
-        return json === undefined ? undefined : JSON.parse(json);
-      },
       teamLate: (d, from, to) => team.mayExcuse(d, from, to),
       operatorTouched: () => false,
       sendingFrom: (d) => sendingFrom.get(d),
@@ -254,6 +255,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     checker.stateWritten(domain, world.clock.now(), json);
   };
   world.stateStore.onEvents = (events) => {
+    checker.eventsRecorded(events);
     for (const e of events) {
       checker.scan(e.domain, e.at, 'an audit event', `${e.message} ${e.actions.join(' ')}`);
       options.trace?.(
@@ -296,7 +298,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   // Keys byodkim generates are "ours" for checks 2–4 as soon as they are stored.
   const create = world.keyStore.create.bind(world.keyStore);
   world.keyStore.create = async (domain, keyId, pair) => {
-    checker.noteKey(domain, pair.publicKey);
+    checker.noteKey(domain, pair.publicKey, keyId);
     return create(domain, keyId, pair);
   };
 
@@ -388,7 +390,19 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   }
 
   async function operatorApprove(domain: string): Promise<void> {
+    const issuedAt = world.clock.now();
     const result = await invoke(domain, { action: 'approve' });
+    // Acknowledged: the command was applied (its step recorded), or the run says done (invariant 9 then
+    // finds out whether it was recorded at all).
+    if (result !== 'crashed' && result.outcome !== 'refused' && result.outcome !== 'conflict') {
+      const step = result.steps.find((s) => s.policy === 'command:approve');
+      if (step || result.outcome === 'done')
+        checker.commandAcknowledged(domain, {
+          action: 'approve',
+          issuedAt,
+          ...(step ? { version: step.version } : {}),
+        });
+    }
     if (result === 'crashed' || result.outcome === 'failed' || result.outcome === 'conflict') {
       schedule(world.clock.now() + HOUR_MS, domain, () => operatorApprove(domain));
     }
@@ -418,6 +432,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     if (result !== 'crashed' && result.outcome === 'done' && result.requeueAfterMs !== 0) await replay(domain, end);
   }
 
+  checker.finish(end);
   const ages = checker.keyAges(end);
   const finalStates = domains.map((d) => JSON.parse(states.get(d) ?? 'null') as DomainState | null);
   const completed = finalStates.reduce((sum, s) => sum + (s?.rotations ?? 0), 0);
@@ -472,6 +487,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     crashes: faults.crashes,
     failedRuns,
     concurrentInvocations,
+    checks: { ...checker.checks },
     wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
   };
 }
