@@ -7,8 +7,8 @@ import type { Action } from '../../../functions/lifecycle/actions';
 import { decide, type Decision } from '../../../functions/lifecycle/decide';
 import type { DecideFn } from '../../../functions/lifecycle/reconciler';
 import { simulate, type SimDnsMode } from '../../../functions/simulation/simulate';
-import { SecretScanner } from '../../../functions/simulation/invariants';
-import { activeKey, inFlightKey, withKey } from '../../../functions/lifecycle/state';
+import { InvariantChecker, SecretScanner } from '../../../functions/simulation/invariants';
+import { activeKey, inFlightKey, withKey, type DomainState } from '../../../functions/lifecycle/state';
 import { operatorNotice } from '../../../functions/lifecycle/notifications';
 import { POOL, testPairs } from '../lifecycle/helpers';
 
@@ -165,6 +165,31 @@ const engines: readonly (readonly [number, string, SimDnsMode, number, DecideFn]
       };
     })() as DecideFn,
   ],
+  [
+    8,
+    'revokes a retired key the moment SES stops signing with it, skipping the grace period',
+    'route53',
+    200,
+    faulty((spec, state, _obs, now) => {
+      const key = state.keys.find((k) => k.state === 'retiring' && !k.revocation);
+      if (!key || spec.dns.kind !== 'route53') return undefined;
+      return act(
+        withKey(state, key.keyId, { state: 'revoked', revocation: { startedAt: now } }),
+        [
+          {
+            type: 'write-txt',
+            purpose: 'revoke',
+            keyId: key.keyId,
+            zone: spec.dns.hostedZoneId,
+            name: `${key.selector}._domainkey.${spec.domain}`,
+            strings: ['v=DKIM1; p='],
+            ttlSeconds: 300,
+          },
+        ],
+        'revoke at once',
+      );
+    }),
+  ],
 ];
 
 describe('the invariant checker catches a faulty engine', () => {
@@ -173,6 +198,7 @@ describe('the invariant checker catches a faulty engine', () => {
     expect(report.violations.byInvariant[String(invariant)]).toBeGreaterThan(0);
     expect(report.violations.first).toBeDefined();
     expect(report.violations.sample.some((v) => v.invariant === invariant && v.message.length > 0)).toBe(true);
+    expect(report.checks[invariant as keyof typeof report.checks]).toBeGreaterThan(0);
   });
 
   it.each(['route53', 'external', 'delegated'] as const)(
@@ -182,8 +208,95 @@ describe('the invariant checker catches a faulty engine', () => {
       expect(report.violations).toMatchObject({ total: 0 });
       expect(report.unsignedMinutes).toBe(0);
       expect(report.rotations.completed).toBeGreaterThanOrEqual(2);
+      // Every invariant checked something: a rotation, a retirement, a destruction, state writes…
+      for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9] as const)
+        expect({ n, checked: report.checks[n] > 0 }).toEqual({ n, checked: true });
     },
   );
+});
+
+describe('a checker that checked nothing', () => {
+  it('fails the simulation: each invariant the run should have exercised is reported', async () => {
+    // A checker wired wrong: it follows SES's signing but never checks a domain.
+    const spy = jest.spyOn(InvariantChecker.prototype, 'checkDomain').mockImplementation(function (
+      this: InvariantChecker,
+      domain: string,
+      now: number,
+    ) {
+      this.account(domain, now);
+    });
+    let report: Awaited<ReturnType<typeof simulate>>;
+    try {
+      report = await simulate({ domains: 1, days: 2, dnsMode: 'route53', faults: 0, seed: 3, keyPairs: pairs() });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(report.checks).toMatchObject({ 1: 0, 2: 0, 4: 0 });
+    expect(report.violations.byInvariant).toEqual({ 1: 1, 2: 1, 4: 1 });
+    expect(report.violations.first?.message).toMatch(
+      /^invariant 1 was checked 0 times although SES was switched 1 time/,
+    );
+  });
+});
+
+describe('invariant 9: the recorded versions', () => {
+  type Save = (state: DomainState, expectedVersion: number) => Promise<void>;
+
+  /** One route53 domain for 2 days, the state store's conditional write off and its save broken by `broken`. */
+  const withStore = (broken: (save: Save) => Save) =>
+    simulate({
+      domains: 1,
+      days: 2,
+      dnsMode: 'route53',
+      faults: 0,
+      seed: 3,
+      keyPairs: pairs(),
+      adjustWorld: (world) => {
+        const store = world.stateStore;
+        store.conditional = false;
+        const save = store.save.bind(store);
+        const faultySave = broken((state, expected) => save(state, expected));
+        store.save = async (state, expected, events = []) => {
+          await faultySave(state, expected);
+          if (events.length > 0) store.onEvents(events);
+        };
+      },
+    });
+
+  it('reports a state store that skips a version', async () => {
+    const report = await withStore((save) => {
+      let skipped = false;
+      return (state, expected) => {
+        if (skipped || state.version !== 3) return save(state, expected);
+        skipped = true;
+        return save({ ...state, version: 4 }, expected);
+      };
+    });
+    expect(report.violations.byInvariant['9']).toBeGreaterThan(0);
+    expect(report.violations.sample).toContainEqual(
+      expect.objectContaining({
+        invariant: 9,
+        message: expect.stringContaining('state version 4 was written after version 2'),
+      }),
+    );
+  });
+
+  it('reports a lost compare-and-swap: a second writer at the same version overwrites the first', async () => {
+    const report = await withStore((save) => {
+      let raced = false;
+      return async (state, expected) => {
+        await save(state, expected);
+        if (raced || state.version !== 2) return;
+        raced = true;
+        // Another invocation read the same version; the store did not refuse its write.
+        await save({ ...state, notified: { ...state.notified, raced: 1 } }, expected);
+      };
+    });
+    expect(report.violations.byInvariant['9']).toBeGreaterThan(0);
+    expect(report.violations.sample).toContainEqual(
+      expect.objectContaining({ invariant: 9, message: expect.stringContaining('a lost compare-and-swap') }),
+    );
+  });
 });
 
 describe('invariant 4 and a late DNS team', () => {
