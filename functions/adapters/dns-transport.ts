@@ -23,15 +23,40 @@ export interface QueryOptions {
   readonly recursionDesired: boolean;
 }
 
-/** Why a server gave no usable response. */
+/**
+ * Why a server gave no usable response. `unreachable`: no DNS response at all, with the system error in
+ * `socketError` (`ENOTFOUND`: the server's name does not resolve; `ECONNREFUSED`: nothing listens there,
+ * an ICMP port unreachable; `EHOSTUNREACH`/`ENETUNREACH`: no route). A DNS answer with rcode REFUSED is
+ * a response, not one of these.
+ */
 export class DnsTransportError extends Error {
   constructor(
     public readonly kind: 'timeout' | 'unreachable' | 'bad-response',
     message: string,
+    public readonly socketError?: string,
   ) {
     super(message);
     this.name = 'DnsTransportError';
   }
+}
+
+/** getaddrinfo's codes for a name that does not resolve (now, or at all). */
+const NAME_NOT_RESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA', 'EAI_FAIL']);
+
+/** True when `code` says the server's host name could not be resolved to an address. */
+export function isNameNotResolved(code: string | undefined): boolean {
+  return code !== undefined && NAME_NOT_RESOLVED.has(code);
+}
+
+function unreachable(server: DnsServerAddress, error: NodeJS.ErrnoException): DnsTransportError {
+  const code = error.code ?? 'socket error';
+  const where = formatServerAddress(server);
+  const message = isNameNotResolved(error.code)
+    ? `the server name ${server.host} does not resolve to an address (${code})`
+    : code === 'ECONNREFUSED'
+      ? `connection refused by ${where} (${code}: nothing serves DNS there)`
+      : `cannot reach ${where} (${code}: ${error.message})`;
+  return new DnsTransportError('unreachable', message, error.code);
 }
 
 /** Sends one query and returns the server's response (whatever its rcode). Injectable for tests. */
@@ -93,9 +118,7 @@ function udpTry(server: DnsServerAddress, query: Buffer, id: number, name: strin
       if (error) reject(error);
       else resolve(response!);
     }
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      finish(new DnsTransportError('unreachable', `${error.code ?? 'socket error'}: ${error.message}`)),
-    );
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(unreachable(server, error)));
     socket.on('message', (message) => {
       try {
         const response = decodeResponse(message);
@@ -107,7 +130,11 @@ function udpTry(server: DnsServerAddress, query: Buffer, id: number, name: strin
         } else finish(error as Error);
       }
     });
-    socket.connect(server.port, server.host, () => socket.send(query));
+    // The callback gets the error when the name does not resolve; sending then would throw (no port).
+    socket.connect(server.port, server.host, (error?: Error) => {
+      if (error) finish(unreachable(server, error as NodeJS.ErrnoException));
+      else socket.send(query);
+    });
   });
 }
 
@@ -142,9 +169,7 @@ function tcpQuery(server: DnsServerAddress, query: Buffer, id: number, name: str
         finish(new DnsTransportError('bad-response', `malformed response: ${(error as Error).message}`));
       }
     });
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      finish(new DnsTransportError('unreachable', `${error.code ?? 'socket error'}: ${error.message}`)),
-    );
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(unreachable(server, error)));
     socket.on('end', () => finish(new DnsTransportError('bad-response', 'the server closed the TCP connection')));
   });
 }

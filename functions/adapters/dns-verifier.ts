@@ -9,7 +9,7 @@
  * own authoritative servers, so `delegated` selectors are checked the way receivers resolve them.
  */
 import { diagnoseRecord } from '../dkim/diagnosis';
-import type { ExpectedRecord, RecordDiagnosis, TxtAnswer } from '../dkim/dns-answer';
+import type { ExpectedRecord, LookupFailure, RecordDiagnosis, TxtAnswer } from '../dkim/dns-answer';
 import { normaliseName, RCODE, RR_TYPE, type DnsResponse } from './dns-message';
 import {
   DnsTransportError,
@@ -37,7 +37,10 @@ export interface DnsVerifierOptions {
    * `discoveryResolvers`; a list asks those servers as authoritative; `none` skips them.
    */
   readonly authoritative?: 'discover' | 'none' | readonly string[];
-  /** Resolvers used to find name servers and their addresses. Default: `resolvers`. */
+  /**
+   * Resolvers used to find name servers and their addresses (also to follow an authoritative server's
+   * CNAME into another zone). Default: `resolvers`, or the default resolvers when `resolvers` is empty.
+   */
   readonly discoveryResolvers?: readonly string[];
   /** The port discovered name servers are asked on (53; tests point it at a loopback server). */
   readonly nameServerPort?: number;
@@ -57,10 +60,15 @@ export interface ServerReport {
   /** For a discovered authoritative server: its NS name. */
   readonly nameServer?: string;
   readonly answer: TxtAnswer;
+  /**
+   * The AA (authoritative answer) flag of the server's own response; undefined when it gave none. An
+   * `authoritative` server answering without it does not serve the zone (or is a resolver).
+   */
+  readonly aa?: boolean;
   /** The answer at `<name>.<domain>`, asked when the name itself had no record. */
   readonly doubled?: TxtAnswer;
   readonly diagnosis: RecordDiagnosis;
-  /** What went wrong on the wire when the lookup failed (e.g. `ECONNREFUSED`). */
+  /** What went wrong on the wire when the lookup failed (e.g. `connection refused by … (ECONNREFUSED …)`). */
   readonly detail?: string;
 }
 
@@ -82,17 +90,18 @@ interface Settings {
 }
 
 function settingsFrom(options: DnsVerifierOptions): Settings {
-  const resolvers = (options.resolvers ?? DEFAULT_RESOLVERS).map((s) => parseServerAddress(s));
+  const resolvers = options.resolvers?.length ? options.resolvers : DEFAULT_RESOLVERS;
   return {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retries: options.retries ?? DEFAULT_RETRIES,
     transport: options.transport ?? udpTcpTransport,
-    discovery: options.discoveryResolvers ? options.discoveryResolvers.map((s) => parseServerAddress(s)) : resolvers,
+    discovery: (options.discoveryResolvers ?? resolvers).map((s) => parseServerAddress(s)),
     nameServerPort: options.nameServerPort ?? 53,
   };
 }
 
-type Outcome = { response: DnsResponse } | { failure: 'timeout' | 'refused' | 'servfail'; detail: string };
+type Failure = { failure: LookupFailure; detail: string; socketError?: string };
+type Outcome = { response: DnsResponse } | Failure;
 
 async function ask(
   settings: Settings,
@@ -110,8 +119,9 @@ async function ask(
     return { response };
   } catch (error) {
     if (error instanceof DnsTransportError) {
-      const failure = error.kind === 'timeout' ? 'timeout' : error.kind === 'unreachable' ? 'refused' : 'servfail';
-      return { failure, detail: error.message };
+      // A server that cannot be reached is `unreachable`; `refused` is kept for a DNS REFUSED answer.
+      const failure = error.kind === 'timeout' ? 'timeout' : error.kind === 'unreachable' ? 'unreachable' : 'servfail';
+      return { failure, detail: error.message, ...(error.socketError ? { socketError: error.socketError } : {}) };
     }
     throw error;
   }
@@ -187,8 +197,22 @@ export async function findAuthoritativeServers(
   );
 }
 
-function failed(name: string, server: string, failure: 'timeout' | 'refused' | 'servfail', chain: string[]): TxtAnswer {
-  return { name, outcome: failure, records: [], cnameChain: chain, server };
+function failed(
+  name: string,
+  server: string,
+  failure: LookupFailure,
+  chain: string[],
+  socketError?: string,
+): TxtAnswer {
+  return { name, outcome: failure, records: [], cnameChain: chain, server, ...(socketError ? { socketError } : {}) };
+}
+
+/** What {@link lookupTxt} found: the answer, what went wrong on the wire, and the first response's AA flag. */
+export interface TxtLookup {
+  readonly answer: TxtAnswer;
+  readonly detail?: string;
+  /** The AA flag of `server`'s own response; undefined when it gave none. */
+  readonly aa?: boolean;
 }
 
 /**
@@ -201,7 +225,7 @@ export async function lookupTxt(
   name: string,
   role: 'authoritative' | 'resolver',
   options: DnsVerifierOptions = {},
-): Promise<{ answer: TxtAnswer; detail?: string }> {
+): Promise<TxtLookup> {
   const settings = settingsFrom(options);
   const label = formatServerAddress(server);
   const qname = normaliseName(name);
@@ -210,6 +234,12 @@ export async function lookupTxt(
   /** Name servers of the zone a CNAME led to, still to try; empty while asking `server` itself. */
   let elsewhere: DnsServerAddress[] = [];
   let target = server;
+  let aa: boolean | undefined;
+  const result = (answer: TxtAnswer, detail?: string): TxtLookup => ({
+    answer,
+    ...(detail ? { detail } : {}),
+    ...(aa === undefined ? {} : { aa }),
+  });
   for (let hops = 0; ; hops += 1) {
     const outcome = await ask(settings, target, current, RR_TYPE.TXT, role === 'resolver');
     if ('failure' in outcome) {
@@ -218,22 +248,22 @@ export async function lookupTxt(
         target = next;
         continue;
       }
-      return { answer: failed(qname, label, outcome.failure, chain), detail: outcome.detail };
+      return result(failed(qname, label, outcome.failure, chain, outcome.socketError), outcome.detail);
     }
     const { response } = outcome;
-    if (response.rcode === RCODE.REFUSED) return { answer: failed(qname, label, 'refused', chain) };
+    if (target === server) aa = response.aa;
+    if (response.rcode === RCODE.REFUSED) {
+      return result(failed(qname, label, 'refused', chain), 'the server answered REFUSED (rcode 5)');
+    }
     if (response.rcode !== RCODE.NOERROR && response.rcode !== RCODE.NXDOMAIN) {
-      return { answer: failed(qname, label, 'servfail', chain), detail: `rcode ${response.rcode}` };
+      return result(failed(qname, label, 'servfail', chain), `rcode ${response.rcode}`);
     }
     // Follow the CNAMEs the response itself carries.
     for (;;) {
       const cname = response.answers.find((r) => r.type === RR_TYPE.CNAME && r.name === current && r.target);
       if (!cname) break;
       if (chain.includes(cname.target!) || cname.target === qname || chain.length >= MAX_CNAME_CHAIN) {
-        return {
-          answer: failed(qname, label, 'servfail', chain),
-          detail: `CNAME loop or chain longer than ${MAX_CNAME_CHAIN}`,
-        };
+        return result(failed(qname, label, 'servfail', chain), `CNAME loop or chain longer than ${MAX_CNAME_CHAIN}`);
       }
       chain.push(cname.target!);
       current = cname.target!;
@@ -242,7 +272,7 @@ export async function lookupTxt(
       .filter((r) => r.type === RR_TYPE.TXT && r.name === current && r.strings)
       .map((r) => r.strings!);
     if (records.length > 0) {
-      return { answer: { name: qname, outcome: 'answer', records, cnameChain: [...chain], server: label } };
+      return result({ name: qname, outcome: 'answer', records, cnameChain: [...chain], server: label });
     }
     const inZone = (zone: string) => current === zone || current.endsWith(`.${zone}`);
     const leftTheZone =
@@ -252,16 +282,14 @@ export async function lookupTxt(
       !response.authorities.some((r) => r.type === RR_TYPE.SOA && inZone(r.name));
     if (!leftTheZone || hops >= MAX_CNAME_CHAIN) {
       const outcomeName = response.rcode === RCODE.NXDOMAIN ? 'nxdomain' : 'nodata';
-      return { answer: { name: qname, outcome: outcomeName, records: [], cnameChain: [...chain], server: label } };
+      return result({ name: qname, outcome: outcomeName, records: [], cnameChain: [...chain], server: label });
     }
     // The chain left this server's zone: ask the target zone's own name servers, as a resolver would.
     try {
       elsewhere = (await findAuthoritativeServers(current, options)).servers.map((s) => s.address);
       target = elsewhere.shift()!;
     } catch (error) {
-      if (error instanceof DnsLookupError) {
-        return { answer: failed(qname, label, 'servfail', chain), detail: error.message };
-      }
+      if (error instanceof DnsLookupError) return result(failed(qname, label, 'servfail', chain), error.message);
       throw error;
     }
   }
@@ -296,7 +324,7 @@ export async function verifyDns(
   }
   const servers = await Promise.all(
     targets.map(async ({ address, role, nameServer }): Promise<ServerReport> => {
-      const { answer, detail } = await lookupTxt(address, name, role, options);
+      const { answer, detail, aa } = await lookupTxt(address, name, role, options);
       let doubled: TxtAnswer | undefined;
       if (answer.outcome === 'nxdomain' || answer.outcome === 'nodata') {
         doubled = (await lookupTxt(address, `${name}.${expected.domain}`, role, options)).answer;
@@ -306,6 +334,7 @@ export async function verifyDns(
         role,
         ...(nameServer ? { nameServer } : {}),
         answer,
+        ...(aa === undefined ? {} : { aa }),
         ...(doubled ? { doubled } : {}),
         diagnosis: diagnoseRecord(expected, answer, doubled),
         ...(detail ? { detail } : {}),

@@ -4,6 +4,12 @@ export interface CommandIo {
   readonly stderr: (text: string) => void;
 }
 
+/**
+ * How a user runs the command line: the project's bin through npx (`byodkim` itself is not on PATH after
+ * `npm ci`). Help texts and printed next steps use it.
+ */
+export const INVOCATION = 'npx byodkim';
+
 /** Exit codes shared by every command. */
 export const ExitCode = {
   OK: 0,

@@ -2,7 +2,7 @@
  * `byodkim`: the operator's command line. Each sub-command lives in `commands/`; this file only
  * dispatches, prints help, and turns errors into exit codes (never a stack trace for a user mistake).
  */
-import { ExitCode, type Command, type CommandIo } from './command';
+import { ExitCode, INVOCATION, type Command, type CommandIo } from './command';
 import { commands as allCommands } from './commands';
 import { ByodkimError } from '../core/errors';
 
@@ -10,12 +10,12 @@ function helpText(commands: readonly Command[]): string {
   const width = Math.max(4, ...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
-    'usage: byodkim <command> [options]',
+    `usage: ${INVOCATION} <command> [options]`,
     '',
     'commands:',
     ...lines,
     '',
-    "byodkim <command> --help shows a command's options.",
+    `${INVOCATION} <command> --help shows a command's options.`,
     '',
   ].join('\n');
 }

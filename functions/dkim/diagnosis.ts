@@ -5,7 +5,7 @@
  * Pure: no I/O. The real DNS verifier and the lifecycle engine's simulated DNS both feed it TxtAnswers.
  *
  * Policy, in the order the checks run (the first that applies wins):
- *  1. the lookup failed (SERVFAIL, REFUSED, timeout)                          → `lookup-failed`
+ *  1. the lookup failed (SERVFAIL, REFUSED, timeout, unreachable)             → `lookup-failed`
  *  2. no record at the name, but one at `<name>.<domain>`                       → `domain-appended-twice`
  *  3. no record (NXDOMAIN, or the name exists without TXT)                      → `no-record`
  *  4. more than one TXT record at the name, even if one matches (which one a
@@ -30,7 +30,13 @@
  * SES then fails leaves mail unsigned: one more round trip with the DNS team is the cheaper risk), and
  * `t=y` (receivers treat signed mail like unsigned mail). Both are named, with the fix.
  */
-import type { RecordDiagnosis, ExpectedRecord, TxtAnswer, DiagnosisCode } from './dns-answer';
+import {
+  isLookupFailure,
+  type RecordDiagnosis,
+  type ExpectedRecord,
+  type TxtAnswer,
+  type DiagnosisCode,
+} from './dns-answer';
 import {
   decodePublicKey,
   formatRecordValue,
@@ -116,17 +122,50 @@ function decodesAsKey(base64: string): boolean {
   }
 }
 
+/** Why a server could not be reached at all, from the system error code (no DNS response was received). */
+function unreachableCause(code: string | undefined): BilingualText {
+  if (code === 'ENOTFOUND' || (code !== undefined && code.startsWith('EAI_'))) {
+    return {
+      en: `its name does not resolve to an address (${code})`,
+      ja: `サーバー名をアドレスに解決できません（${code}）`,
+    };
+  }
+  if (code === 'ECONNREFUSED') {
+    return {
+      en: `the connection was refused (${code}): nothing serves DNS at that address and port`,
+      ja: `接続が拒否されました（${code}）。そのアドレスとポートでは DNS サーバーが動いていません`,
+    };
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
+    return { en: `there is no route to it (${code})`, ja: `サーバーへの経路がありません（${code}）` };
+  }
+  return code
+    ? { en: `a network error stopped the query (${code})`, ja: `ネットワークエラーで問い合わせできません（${code}）` }
+    : { en: 'no DNS response was received', ja: 'DNS の応答を受け取れませんでした' };
+}
+
 function lookupFailed(answer: TxtAnswer): RecordDiagnosis {
+  const server = answer.server ?? 'the DNS server';
+  const serverJa = answer.server ?? 'DNS サーバー';
+  if (answer.outcome === 'unreachable') {
+    const cause = unreachableCause(answer.socketError);
+    return diagnosis('lookup-failed', answer, {
+      en: `could not check ${answer.name}: ${server} could not be reached: ${cause.en}. No DNS server answered, so this says nothing about the record; check the server's name, address and port, then try again.`,
+      ja: `${answer.name} を確認できませんでした: ${serverJa} に到達できません。${cause.ja}。DNS サーバーからの応答がないため、レコードの正否は不明です。サーバー名、アドレス、ポートを確認のうえ再試行してください。`,
+    });
+  }
   const what: Record<string, BilingualText> = {
     servfail: { en: 'answered SERVFAIL', ja: 'SERVFAIL を返しました' },
-    refused: { en: 'refused the query', ja: '問い合わせを拒否しました' },
+    refused: {
+      en: 'refused the query (a DNS REFUSED answer, rcode 5: the server runs but declines this question; it does not serve the zone, or does not resolve names for this client)',
+      ja: '問い合わせを拒否しました（DNS の REFUSED 応答、rcode 5。サーバーは動いていますが、このゾーンを提供していないか、このクライアントの名前解決を受け付けていません）',
+    },
     timeout: { en: 'did not answer in time', ja: '時間内に応答しませんでした' },
   };
   const reason = what[answer.outcome] ?? { en: `failed (${answer.outcome})`, ja: `失敗しました（${answer.outcome}）` };
-  const server = answer.server ?? 'the DNS server';
   return diagnosis('lookup-failed', answer, {
     en: `could not check ${answer.name}: ${server} ${reason.en}. This says nothing about the record; check that the server is reachable and serves the zone, then try again.`,
-    ja: `${answer.name} を確認できませんでした: ${server} が${reason.ja}。レコードの正否は不明です。サーバーに到達でき、ゾーンを提供しているか確認のうえ再試行してください。`,
+    ja: `${answer.name} を確認できませんでした: ${serverJa} が${reason.ja}。レコードの正否は不明です。サーバーに到達でき、ゾーンを提供しているか確認のうえ再試行してください。`,
   });
 }
 
@@ -222,9 +261,7 @@ export function diagnoseRecord(expected: ExpectedRecord, answer: TxtAnswer, doub
   // The expected key must itself be valid: a bad one is a programming error, not a DNS finding.
   formatRecordValue(expected.publicKey);
 
-  if (answer.outcome === 'servfail' || answer.outcome === 'refused' || answer.outcome === 'timeout') {
-    return lookupFailed(answer);
-  }
+  if (isLookupFailure(answer.outcome)) return lookupFailed(answer);
   if (!hasRecords(answer)) {
     return hasRecords(doubled) ? domainAppendedTwice(expected, answer, doubled) : noRecord(expected, answer);
   }

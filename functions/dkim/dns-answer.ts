@@ -9,15 +9,29 @@ export interface TxtAnswer {
   readonly name: string;
   /**
    * `answer`: the name exists and has TXT records (see `records`); `nodata`: the name exists without TXT;
-   * `nxdomain`: the name does not exist; `servfail`, `refused`, `timeout`: the server could not answer.
+   * `nxdomain`: the name does not exist. The lookup failed, so nothing is known about the record:
+   * `servfail` (a SERVFAIL answer, or a response that could not be used), `refused` (a DNS answer with
+   * rcode REFUSED: the server runs but declines the question), `timeout` (no response in time),
+   * `unreachable` (no DNS response at all: the server's name does not resolve, the connection was refused
+   * (ICMP port unreachable), or there is no route; see `socketError`).
    */
-  readonly outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout';
+  readonly outcome: 'answer' | 'nodata' | 'nxdomain' | LookupFailure;
   /** Every TXT record at the name, each as its character-strings in wire order (each ≤ 255 octets). */
   readonly records: readonly (readonly string[])[];
   /** CNAME targets followed to reach the records, in order; empty when the name held the TXT itself. */
   readonly cnameChain: readonly string[];
   /** Which server answered (`host:port` or a resolver name), for per-server reports. */
   readonly server?: string;
+  /** For `unreachable`: the system error code, e.g. `ENOTFOUND`, `ECONNREFUSED`, `EHOSTUNREACH`. */
+  readonly socketError?: string;
+}
+
+/** The outcomes of a lookup that failed: they say nothing about the record. */
+export const LOOKUP_FAILURES = ['servfail', 'refused', 'timeout', 'unreachable'] as const;
+export type LookupFailure = (typeof LOOKUP_FAILURES)[number];
+
+export function isLookupFailure(outcome: TxtAnswer['outcome']): outcome is LookupFailure {
+  return (LOOKUP_FAILURES as readonly string[]).includes(outcome);
 }
 
 /** What is wrong with a published DKIM record, or `match`. One code per mistake people make by hand. */

@@ -4,13 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExitCode, type Command, type CommandIo } from '../command';
+import { ExitCode, INVOCATION, type Command, type CommandIo } from '../command';
 import { parseOptions, wholeNumber } from './options';
 import { generateKeyPair } from '../../dkim/keys';
 import { assertSelector, recordName, toALabel } from '../../core/names';
 import { DEFAULT_RECORD_TTL, formatRecordValue, splitIntoStrings, zoneFileLine } from '../../dkim/record';
 
-const USAGE = `usage: byodkim keygen --domain DOMAIN --selector SELECTOR --out DIR [--bits 2048] [--ttl ${DEFAULT_RECORD_TTL}]
+const USAGE = `usage: ${INVOCATION} keygen --domain DOMAIN --selector SELECTOR --out DIR [--bits 2048] [--ttl ${DEFAULT_RECORD_TTL}]
 
 Generates an RSA key pair for SES BYODKIM and writes:
   DIR/SELECTOR.private.pem   the private key (PKCS#1 PEM, mode 0600): keep it secret

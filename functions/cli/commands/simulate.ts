@@ -3,12 +3,12 @@
  * DNS team and injected faults, checking every invariant of DESIGN.md §4 after every step.
  */
 import { parseArgs } from 'node:util';
-import { ExitCode, type Command } from '../command';
+import { ExitCode, INVOCATION, type Command } from '../command';
 import { ValidationError } from '../../core/errors';
 import { simulate, type SimDnsMode, type SimulationReport } from '../../simulation/simulate';
 
-const USAGE = `usage: byodkim simulate [--domains N] [--days D] [--dns-mode route53|external|delegated|mixed]
-                        [--faults P] [--seed S] [--json]
+const USAGE = `usage: ${INVOCATION} simulate [--domains N] [--days D] [--dns-mode route53|external|delegated|mixed]
+                            [--faults P] [--seed S] [--json]
 
 Runs the key lifecycle for N domains over D simulated days: the real reconciler on a 6-hourly schedule,
 in-memory SES / Route 53 / Secrets Manager / DynamoDB / SNS that behave like the services, a DNS team that

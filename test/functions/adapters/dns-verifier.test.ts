@@ -190,6 +190,62 @@ describe('verifying a record on every server', () => {
   });
 });
 
+describe('servers that cannot be asked', () => {
+  it('a server name that does not resolve is unreachable (ENOTFOUND), reported, not thrown', async () => {
+    const { answer, detail } = await lookupTxt(
+      { host: 'ns.invalid', port: 53 },
+      'good._domainkey.example.test',
+      'authoritative',
+      options,
+    );
+    expect(answer).toMatchObject({ outcome: 'unreachable', server: 'ns.invalid:53', records: [] });
+    expect(answer.socketError).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/);
+    expect(detail).toContain('ns.invalid');
+  });
+
+  it('a refused connection (ICMP port unreachable) is unreachable, not a DNS REFUSED answer', async () => {
+    const { answer, detail } = await lookupTxt(
+      { host: '127.0.0.1', port: 1 },
+      'good._domainkey.example.test',
+      'resolver',
+      options,
+    );
+    expect(answer).toMatchObject({ outcome: 'unreachable', socketError: 'ECONNREFUSED' });
+    expect(detail).toMatch(/ECONNREFUSED/);
+  });
+
+  it('a DNS REFUSED answer (rcode 5: the server runs but does not serve the zone) is refused', async () => {
+    const { answer } = await lookupTxt(
+      { host: '127.0.0.1', port: auth.port },
+      'good._domainkey.nowhere.test',
+      'authoritative',
+      options,
+    );
+    expect(answer.outcome).toBe('refused');
+    expect(answer.socketError).toBeUndefined();
+  });
+
+  it('says whether each server answered authoritatively (the AA flag)', async () => {
+    const report = await verifyDns(expect_('good'), options);
+    expect(report.servers.map((s) => [s.role, s.aa])).toEqual([
+      ['authoritative', true],
+      ['resolver', false],
+    ]);
+  });
+
+  it('a verification with an unresolvable server reports it per server and still asks the others', async () => {
+    const report = await verifyDns(expect_('good'), {
+      ...options,
+      authoritative: ['ns.invalid', auth.address],
+      resolvers: [],
+    });
+    expect(report.servers.map((s) => [s.server, s.answer.outcome, s.diagnosis.code])).toEqual([
+      ['ns.invalid:53', 'unreachable', 'lookup-failed'],
+      [auth.address, 'answer', 'match'],
+    ]);
+  });
+});
+
 describe('the wire', () => {
   it('retries over TCP when the UDP answer is truncated, keeping the character-strings', async () => {
     const truncating = await startTestDnsServer({ role: 'recursive', records, truncateUdp: true });

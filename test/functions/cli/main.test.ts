@@ -47,6 +47,18 @@ describe('the byodkim dispatcher', () => {
     expect(c.out()).toContain('echo  prints its arguments');
   });
 
+  it('tells the user to run commands through npx (byodkim is not on PATH after npm ci)', async () => {
+    const c = capture();
+    expect(await run(['help'], c.io)).toBe(0);
+    expect(c.out()).toMatch(/^usage: npx byodkim <command> \[options\]/);
+    expect(c.out()).toContain("npx byodkim <command> --help shows a command's options.");
+    for (const name of ['keygen', 'verify-dns', 'simulate']) {
+      const h = capture();
+      expect(await run([name, '--help'], h.io)).toBe(0);
+      expect(h.out()).toMatch(new RegExp(`^usage: npx byodkim ${name} `));
+    }
+  });
+
   it('runs the named command with the remaining arguments', async () => {
     const c = capture();
     expect(await run(['echo', 'a', 'b'], c.io, [echo])).toBe(0);

@@ -231,6 +231,39 @@ describe('failed lookups', () => {
     expect(result.message.en).toContain('says nothing about the record');
   });
 
+  it.each([
+    [
+      'ENOTFOUND',
+      'could not be reached: its name does not resolve to an address (ENOTFOUND)',
+      'サーバー名をアドレスに解決できません（ENOTFOUND）',
+    ],
+    [
+      'ECONNREFUSED',
+      'could not be reached: the connection was refused (ECONNREFUSED)',
+      '接続が拒否されました（ECONNREFUSED）',
+    ],
+    [
+      'EHOSTUNREACH',
+      'could not be reached: there is no route to it (EHOSTUNREACH)',
+      'サーバーへの経路がありません（EHOSTUNREACH）',
+    ],
+    ['EPERM', 'could not be reached: a network error stopped the query (EPERM)', 'ネットワークエラー'],
+  ])('an unreachable server (%s) is not worded like a DNS REFUSED answer', (socketError, en, ja) => {
+    const result = diagnose(answerOutcome('unreachable', { server: 'ns.example.net:53', socketError }));
+    expect(result.code).toBe('lookup-failed');
+    expect(result.message.en).toContain(`ns.example.net:53 ${en}`);
+    expect(result.message.en).toContain('says nothing about the record');
+    expect(result.message.en).not.toMatch(/DNS REFUSED|rcode 5|refused the query/);
+    expect(result.message.ja).toContain(ja);
+    expect(result.message.ja).not.toContain('拒否しました');
+  });
+
+  it('a DNS REFUSED answer says the server runs but declines the question', () => {
+    const result = diagnose(answerOutcome('refused', { server: '192.0.2.53:53' }));
+    expect(result.message.en).toContain('a DNS REFUSED answer, rcode 5: the server runs but declines this question');
+    expect(result.message.ja).toContain('DNS の REFUSED 応答');
+  });
+
   it('wins over a doubled-name record (nothing is known about the primary name)', () => {
     expect(diagnose(answerOutcome('timeout'), answerWith([good], { name: DOUBLED_NAME })).code).toBe('lookup-failed');
   });
@@ -269,6 +302,9 @@ describe('the Japanese text', () => {
     ['servfail', answerOutcome('servfail', { server: '192.0.2.53:53' })],
     ['refused', answerOutcome('refused', { server: '192.0.2.53:53' })],
     ['timeout', answerOutcome('timeout')],
+    ['unreachable, name', answerOutcome('unreachable', { server: 'ns.invalid:53', socketError: 'ENOTFOUND' })],
+    ['unreachable, refused', answerOutcome('unreachable', { server: '127.0.0.1:1', socketError: 'ECONNREFUSED' })],
+    ['unreachable, no code', answerOutcome('unreachable')],
   ];
 
   // `doubled` has a default so that jest does not take the third parameter for a `done` callback.
