@@ -8,6 +8,7 @@ import type { BilingualText } from '../core/errors';
 import { checkRecord, type Observations } from './observations';
 import { DAY_MS } from '../core/time';
 import { chooseSlot } from './new-key';
+import { stored } from './policy';
 import type { DomainSpec } from '../core/spec';
 import {
   activeKey,
@@ -15,6 +16,7 @@ import {
   keyBySelector,
   rollbackCandidate,
   withKey,
+  withSwitchTo,
   type DomainState,
   type KeyRecord,
 } from './state';
@@ -85,7 +87,7 @@ function usable(
   not: KeyRecord,
 ): KeyRecord | undefined {
   if (!key || key.keyId === not.keyId || key.compromisedAt !== undefined) return undefined;
-  if (!obs.keys.some((k) => k.keyId === key.keyId && k.deletionScheduledAt === undefined)) return undefined;
+  if (!stored({ obs }, key)) return undefined;
   return checkRecord(spec, key, obs).verified ? key : undefined;
 }
 
@@ -233,7 +235,7 @@ function rollback(spec: DomainSpec, state: DomainState, obs: Observations, now: 
       `${previous.selector} のレコードが正しくありません: ${check.diagnosis.message.ja}`,
     );
   }
-  if (!obs.keys.some((k) => k.keyId === previous.keyId && k.deletionScheduledAt === undefined)) {
+  if (!stored({ obs }, previous)) {
     return refuse(
       'PREVIOUS_KEY_GONE',
       `the private key of ${previous.selector} is no longer in the key store.`,
@@ -241,7 +243,7 @@ function rollback(spec: DomainSpec, state: DomainState, obs: Observations, now: 
     );
   }
   return done(
-    { ...state, switching: { keyId: previous.keyId, startedAt: now, reason: 'rollback' } },
+    withSwitchTo(state, previous, 'rollback', now),
     `rolling back: SES switches back to ${previous.selector}; ${active.selector} retires`,
     `ロールバックします。SES を ${previous.selector} に戻し、${active.selector} は退役します`,
   );
@@ -295,7 +297,7 @@ function revoke(
       usable(spec, obs, inFlight?.state === 'dns-verified' ? inFlight : undefined, key) ??
       usable(spec, obs, rollbackCandidate(state), key);
     if (alternative) {
-      next = { ...next, switching: { keyId: alternative.keyId, startedAt: now, reason: 'compromise' } };
+      next = withSwitchTo(next, alternative, 'compromise', now);
       if (key.state !== 'active') next = withKey(next, key.keyId, { state: 'retiring', retiredAt: now });
       return done(
         next,

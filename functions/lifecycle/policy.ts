@@ -66,6 +66,11 @@ export function signingAllowed(state: DomainState): boolean {
   return state.signingDisabledAt === undefined && state.compromiseHoldAt === undefined;
 }
 
+/** Delegated mode, and the DNS team's selector CNAMEs are not verified yet: no record resolves through them. */
+export function awaitingCnames(ctx: Pick<Ctx, 'spec' | 'state'>): boolean {
+  return ctx.spec.dns.kind === 'delegated' && ctx.state.delegation?.verifiedAt === undefined;
+}
+
 /** byodkim writes the records itself (route53 / delegated); in external mode a DNS team does. */
 export function writable(spec: DomainSpec): boolean {
   return spec.dns.kind === 'route53' || spec.dns.kind === 'delegated';

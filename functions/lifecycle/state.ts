@@ -197,6 +197,16 @@ export function rollbackCandidate(state: DomainState): KeyRecord | undefined {
   return retiring.sort((a, b) => (b.retiredAt ?? 0) - (a.retiredAt ?? 0))[0];
 }
 
+/** Records a switch of SES to the key ahead of the SES calls (write-ahead; completeSwitch finishes it). */
+export function withSwitchTo(
+  state: DomainState,
+  key: Pick<KeyRecord, 'keyId'>,
+  reason: PendingSwitch['reason'],
+  now: number,
+): DomainState {
+  return { ...state, switching: { keyId: key.keyId, startedAt: now, reason } };
+}
+
 export function withKey(state: DomainState, keyId: string, patch: Partial<KeyRecord>): DomainState {
   return {
     ...state,

@@ -3,7 +3,7 @@ import { operatorNotice } from '../notifications';
 import { checkRecord } from '../observations';
 import { act, stored, wait, type Policy } from '../policy';
 import { APPROVAL_REMINDER_MS, PROPAGATION_POLL_MS, propagationSoakMs } from '../protocol';
-import { inFlightKey, withKey } from '../state';
+import { inFlightKey, withKey, withSwitchTo } from '../state';
 
 /**
  * The verified key: after the soak (and approval, when manual), switch SES to it. A compromise does not
@@ -60,11 +60,7 @@ export const activateVerifiedKey: Policy = {
     }
     if (!stored(ctx, key)) return wait(`${key.selector} is verified but its key is not in the key store`);
     return act(
-      {
-        ...state,
-        switching: { keyId: key.keyId, startedAt: now, reason: urgent ? 'compromise' : 'activate' },
-        compromiseHoldAt: undefined,
-      },
+      { ...withSwitchTo(state, key, urgent ? 'compromise' : 'activate', now), compromiseHoldAt: undefined },
       `switching SES to ${key.selector}`,
       [putSigningKeyAction(key)],
     );

@@ -7,7 +7,7 @@ import type { SesDkimStatus } from '../ports';
 import { act, sesOn, stored, wait, type Ctx, type Policy, type Verdict } from '../policy';
 import { SES_FAILURE_RECHECK_MS } from '../protocol';
 import { repairRecord } from '../record-repair';
-import { inFlightKey, rollbackCandidate, withKey, type DomainState, type KeyRecord } from '../state';
+import { inFlightKey, rollbackCandidate, withKey, withSwitchTo, type DomainState, type KeyRecord } from '../state';
 
 /**
  * SES reports FAILED for the key it should sign with: investigate the record, repair, regenerate, notify.
@@ -95,7 +95,7 @@ function replaceLostKey(ctx: Ctx, marked: DomainState, key: KeyRecord, status: S
   const previous = rollbackCandidate(marked);
   if (previous && stored(ctx, previous) && checkRecord(spec, previous, obs).verified) {
     return act(
-      { ...marked, switching: { keyId: previous.keyId, startedAt: now, reason: 'repair' } },
+      withSwitchTo(marked, previous, 'repair', now),
       `SES ${status} and key ${key.keyId} lost: switching back to ${previous.selector} (still in its grace period)`,
       [putSigningKeyAction(previous), operators],
     );

@@ -5,7 +5,7 @@ import { checkRecord } from '../observations';
 import { act, stored, wait, writable, type Ctx, type Verdict } from '../policy';
 import { SES_PENDING_POLL_MS } from '../protocol';
 import { repairRecord } from '../record-repair';
-import { activeKey, withKey, type KeyRecord } from '../state';
+import { activeKey, withKey, withSwitchTo, type KeyRecord } from '../state';
 
 /**
  * Part of `completeSwitch`. SES is confirming a switch (PENDING: not signing) and the new key's record broke
@@ -37,16 +37,12 @@ export function recordBrokeDuringSwitch(ctx: Ctx, key: KeyRecord, diagnosis: Rec
     ),
   );
   if (fallback) {
-    const back = withKey(
-      { ...state, switching: { keyId: fallback.keyId, startedAt: now, reason: 'repair' } },
-      key.keyId,
-      {
-        state: 'dns-requested',
-        dnsVerifiedAt: undefined,
-        ...(writable(spec) ? { route53ChangeId: undefined, route53InSyncAt: undefined } : {}),
-        ...repair.patch,
-      },
-    );
+    const back = withKey(withSwitchTo(state, fallback, 'repair', now), key.keyId, {
+      state: 'dns-requested',
+      dnsVerifiedAt: undefined,
+      ...(writable(spec) ? { route53ChangeId: undefined, route53InSyncAt: undefined } : {}),
+      ...repair.patch,
+    });
     return act(
       back,
       `the record of ${key.selector} broke while SES was confirming it (${mistake}): switching back to ${fallback.selector} and repairing the record`,

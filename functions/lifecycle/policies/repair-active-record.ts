@@ -2,7 +2,7 @@ import { DAY_MS } from '../../core/time';
 import { notify } from '../actions';
 import { operatorNotice } from '../notifications';
 import { checkRecord } from '../observations';
-import { act, wait, writable, type Policy } from '../policy';
+import { act, awaitingCnames, wait, writable, type Policy } from '../policy';
 import { recordBroken, repairRecord } from '../record-repair';
 import { activeKey, withKey } from '../state';
 
@@ -20,7 +20,7 @@ export const repairActiveRecord: Policy = {
     if (!key || state.switching || key.publicKey === undefined) return undefined;
     const check = checkRecord(spec, key, obs);
     if (!recordBroken(check)) return undefined;
-    if (spec.dns.kind === 'delegated' && state.delegation?.verifiedAt === undefined) return undefined;
+    if (awaitingCnames(ctx)) return undefined;
     const mistake = check.diagnosis.code;
     const repair = repairRecord(ctx, key, check.diagnosis, {
       lastWrittenAt: key.recordRepairedAt,

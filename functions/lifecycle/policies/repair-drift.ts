@@ -2,7 +2,7 @@ import { notify, putSigningKeyAction, signingEnabledAction } from '../actions';
 import { operatorNotice } from '../notifications';
 import { checkRecord } from '../observations';
 import { act, sesOn, signingAllowed, stored, wait, type Policy } from '../policy';
-import { activeKey } from '../state';
+import { activeKey, withSwitchTo } from '../state';
 
 /** SES drifted from the recorded active key (changed by hand, or an interrupted enable): put it back. */
 export const repairDrift: Policy = {
@@ -36,10 +36,9 @@ export const repairDrift: Policy = {
       if (told) return wait(`SES drifted from ${key.selector} and its record is not verified`);
       return act(state, 'SES drifted; the record is not verified', [operators]);
     }
-    return act(
-      { ...state, switching: { keyId: key.keyId, startedAt: now, reason: 'repair' } },
-      `SES drifted from ${key.selector}: switching it back`,
-      [putSigningKeyAction(key), ...(told ? [] : [operators])],
-    );
+    return act(withSwitchTo(state, key, 'repair', now), `SES drifted from ${key.selector}: switching it back`, [
+      putSigningKeyAction(key),
+      ...(told ? [] : [operators]),
+    ]);
   },
 };

@@ -3,7 +3,7 @@ import { notify } from '../actions';
 import { followUp, leadTimeDays, newRequest, reportedRecently } from '../dns-team-request';
 import { delegationCorrection, delegationRequest, ROUTE53_RECORD_TTL_SECONDS } from '../notifications';
 import { slotTarget } from '../observations';
-import { act, type Policy } from '../policy';
+import { act, awaitingCnames, type Policy } from '../policy';
 import type { DnsTeamRequest } from '../state';
 import { selectorCnames } from './selector-cnames';
 
@@ -15,7 +15,7 @@ export const requestDelegation: Policy = {
   name: 'requestDelegation',
   run: (ctx) => {
     const { spec, state, obs, now } = ctx;
-    if (spec.dns.kind !== 'delegated' || state.delegation?.verifiedAt !== undefined) return undefined;
+    if (!awaitingCnames(ctx)) return undefined;
     const delegation = state.delegation ?? {};
     if (delegation.placeholdersWrittenAt === undefined) {
       const free = ([1, 2] as const).filter(

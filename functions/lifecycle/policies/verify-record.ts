@@ -2,7 +2,7 @@ import { publishAction } from '../actions';
 import { followUp, leadTimeDays, newRequest } from '../dns-team-request';
 import { changeRequest } from '../notifications';
 import { checkRecord, type RecordCheck } from '../observations';
-import { act, wait, writable, type Ctx, type Policy, type Verdict } from '../policy';
+import { act, awaitingCnames, wait, writable, type Ctx, type Policy, type Verdict } from '../policy';
 import { PROPAGATION_POLL_MS, ROUTE53_POLL_MS } from '../protocol';
 import { recordBroken, repairRecord } from '../record-repair';
 import { inFlightKey, withKey, type DnsTeamRequest, type KeyRecord } from '../state';
@@ -28,7 +28,7 @@ export const verifyRecord: Policy = {
         `the record of ${key.selector} is correct on every server`,
       );
     }
-    if (spec.dns.kind === 'delegated' && state.delegation?.verifiedAt === undefined) {
+    if (awaitingCnames(ctx)) {
       return wait(`the record of ${key.selector} waits for the DNS team's CNAMEs`);
     }
     if (wrong(ctx, key, check)) {
