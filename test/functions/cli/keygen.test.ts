@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as NodeCrypto from 'node:crypto';
@@ -63,6 +64,46 @@ describe('byodkim keygen', () => {
     expectNoKeyMaterial(out + c.err(), pem);
   });
 
+  it('writes the SES form of the key to a 0600 file, never to stdout, and prints the AWS CLI commands that read it', async () => {
+    const c = capture();
+    const open = jest.spyOn(realFs, 'openSync');
+    expect(await run(['keygen', '--domain', 'example.com', '--selector', SELECTOR, '--out', dir], c.io)).toBe(0);
+    const sesFile = path.join(dir, `${SELECTOR}.private.b64`);
+    expect(open.mock.calls).toContainEqual([sesFile, 'wx', 0o600]);
+    open.mockRestore();
+    expect(statSync(sesFile).mode & 0o777).toBe(0o600);
+
+    // What SES takes as DomainSigningPrivateKey: base64 PKCS#1 DER on one line, no newline (the AWS CLI
+    // reads a file:// value byte for byte, and SES's pattern has no room for one).
+    const ses = readFileSync(sesFile, 'utf8');
+    expect(ses).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
+    const pem = readFileSync(path.join(dir, `${SELECTOR}.private.pem`), 'utf8');
+    const fromSes = crypto.createPrivateKey({ key: Buffer.from(ses, 'base64'), format: 'der', type: 'pkcs1' });
+    expect(fromSes.export({ type: 'pkcs1', format: 'pem' })).toBe(pem);
+
+    const out = c.out();
+    const commands = out.replace(/ \\\n\s+/g, ' ');
+    expect(commands).toContain(
+      `aws sesv2 put-email-identity-dkim-signing-attributes --email-identity example.com --signing-attributes-origin EXTERNAL --signing-attributes 'DomainSigningSelector=${SELECTOR},DomainSigningPrivateKey@=file://${sesFile}'`,
+    );
+    expect(commands).toContain(
+      'aws sesv2 put-email-identity-dkim-attributes --email-identity example.com --signing-enabled',
+    );
+    // The order that never leaves mail unsigned: verify DNS first, switch SES second.
+    expect(out.indexOf('npx byodkim verify-dns')).toBeLessThan(out.indexOf('aws sesv2 put-email-identity'));
+    expect(out).toContain(`${sesFile} (base64 PKCS#1 DER on one line, mode 0600`);
+    expectNoKeyMaterial(out + c.err(), pem, ses);
+  });
+
+  it('suggests npx byodkim, not a byodkim that is not on PATH', async () => {
+    const c = capture();
+    expect(
+      await run(['keygen', '--domain', 'example.com', '--selector', 's1', '--out', dir, '--bits', '1024'], c.io),
+    ).toBe(0);
+    expect(c.out()).toContain('  npx byodkim verify-dns --domain example.com --selector s1 --expect ');
+    expect(c.out()).not.toMatch(/^\s*byodkim /m);
+  });
+
   it('converts an IDN domain to its A-label', async () => {
     const c = capture();
     expect(await run(['keygen', '--domain', '例え.jp', '--selector', 's1', '--out', dir, '--bits', '1024'], c.io)).toBe(
@@ -89,6 +130,14 @@ describe('byodkim keygen', () => {
     expect(c.err()).toContain('never overwrites a key');
     expect(readFileSync(keyFile, 'utf8')).toBe('OLD KEY');
     expect(existsSync(path.join(dir, 's1.txt'))).toBe(false);
+  });
+
+  it('never overwrites an existing SES-form key either', async () => {
+    writeFileSync(path.join(dir, 's1.private.b64'), 'OLD');
+    const c = capture();
+    expect(await run(['keygen', '--domain', 'example.com', '--selector', 's1', '--out', dir], c.io)).toBe(2);
+    expect(c.err()).toContain('never overwrites a key');
+    expect(existsSync(path.join(dir, 's1.private.pem'))).toBe(false);
   });
 
   it('creates a missing output directory with mode 0700', async () => {
@@ -122,5 +171,58 @@ describe('byodkim keygen', () => {
     ).toBe(2);
     expect(c.err()).toContain('must be 2048 or 1024 bits');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('byodkim keygen inside a git work tree', () => {
+  const hasGit = spawnSync('git', ['--version']).status === 0;
+  /** git in a scratch repository, whatever GIT_DIR a caller (e.g. a git hook) may have set. */
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { stdio: 'pipe', env });
+
+  (hasGit ? it : it.skip)('refuses to write a private key git would track, and writes nothing', async () => {
+    git(dir, 'init', '-q');
+    const out = path.join(dir, 'keys');
+    const c = capture();
+    expect(await run(['keygen', '--domain', 'example.com', '--selector', 's1', '--out', out], c.io)).toBe(2);
+    expect(c.err()).toContain(`inside the git work tree ${realFs.realpathSync(dir)}`);
+    expect(c.err()).toContain('keys/s1.private.pem');
+    expect(c.err()).toContain('.gitignore');
+    expect(c.err()).toContain('.gitignore に');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  (hasGit ? it : it.skip)('writes the key where .gitignore excludes it', async () => {
+    git(dir, 'init', '-q');
+    writeFileSync(path.join(dir, '.gitignore'), 'keys/\n');
+    const out = path.join(dir, 'keys', 'prod');
+    const c = capture();
+    expect(await run(['keygen', '--domain', 'example.com', '--selector', 's1', '--out', out], c.io)).toBe(0);
+    expect(existsSync(path.join(out, 's1.private.pem'))).toBe(true);
+    expect(git(dir, 'status', '--porcelain', '--untracked-files=all').toString()).toBe('?? .gitignore\n');
+  });
+
+  (hasGit ? it : it.skip)('refuses when only the record would be ignored but the keys would not', async () => {
+    git(dir, 'init', '-q');
+    mkdirSync(path.join(dir, 'out'));
+    writeFileSync(path.join(dir, '.gitignore'), '*.pem\n');
+    const c = capture();
+    expect(
+      await run(['keygen', '--domain', 'example.com', '--selector', 's1', '--out', path.join(dir, 'out')], c.io),
+    ).toBe(2);
+    expect(c.err()).toContain('out/s1.private.b64');
+    expect(existsSync(path.join(dir, 'out', 's1.private.pem'))).toBe(false);
+  });
+
+  (hasGit ? it : it.skip)("this repository's .gitignore excludes keygen's files", () => {
+    const root = path.resolve(__dirname, '../../..');
+    for (const file of [
+      'keys/s1.private.pem',
+      'keys/prod/s1.txt',
+      'elsewhere/s1.private.pem',
+      'elsewhere/s1.private.b64',
+    ]) {
+      expect([file, spawnSync('git', ['-C', root, 'check-ignore', '-q', file]).status]).toEqual([file, 0]);
+    }
   });
 });
