@@ -25,7 +25,10 @@ export const startRotation: Policy = {
     if (spec.dns.kind === 'delegated') {
       const { slot, occupant } = chooseSlot(state);
       if (occupant) {
-        const until = occupant.retiredAt !== undefined ? graceEndsAt(spec, occupant.retiredAt) : undefined;
+        // Until the grace period ends; once it is over, the occupant waits for its revocation, whose own
+        // wait (confirmRevocation) says when to look again: a past time would requeue at once.
+        const graceEnd = occupant.retiredAt !== undefined ? graceEndsAt(spec, occupant.retiredAt) : undefined;
+        const until = graceEnd !== undefined && graceEnd > now ? graceEnd : undefined;
         return wait(
           `the ${reason} rotation waits for slot ${slot}: ${occupant.selector} (${occupant.keyId}) is still ${occupant.state}`,
           until,

@@ -103,5 +103,17 @@ describe('startRotation', () => {
           .dns('old', 'correct'),
       want: { policy: 'idle', requeueAfterMs: 6 * DAY_MS, message: /waits for slot 2/ },
     },
+    {
+      name: 'waits for the revocation in the other slot, not for a grace period already over (delegated: no requeue at once)',
+      given: () =>
+        running('delegated')
+          .key('current', 'active', activatedAgo(150))
+          .key('old', 'revoked', {
+            retiredAt: NOW - 8 * DAY_MS,
+            revocation: { startedAt: NOW - MINUTE_MS, route53ChangeId: 'change-revoke-old' },
+          })
+          .change('change-revoke-old', 'PENDING'),
+      want: { policy: 'idle', requeueAfterMs: MINUTE_MS, message: /waits for slot 2/ },
+    },
   ]);
 });
