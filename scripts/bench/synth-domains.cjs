@@ -4,7 +4,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..', '..');
 const { App } = require('cdktf');
-const { ByodkimStack } = require(path.join(root, 'dist', 'constructs', 'byodkim-stack.js'));
+const { ByodkimStack } = require(path.join(root, 'dist', 'main.js'));
 const { loadEnvironments } = require(path.join(root, 'dist', 'envs', 'load.js'));
 
 const count = Number(process.argv[2]);
