@@ -11,12 +11,18 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 require('./ts-require.cjs');
-const { synthesize } = require('../main.ts');
-const { environments } = require('../envs/index.ts');
 
 const checked = process.env.BYODKIM_ENVIRONMENTS_CHECKED === '1';
-process.exitCode = synthesize(environments, {
-  stderr: (line) => {
-    if (!(checked && line.startsWith('warning: '))) process.stderr.write(`${line}\n`);
-  },
-});
+try {
+  const { synthesize } = require('../main.ts');
+  const { environments } = require('../envs/index.ts');
+  process.exitCode = synthesize(environments, {
+    stderr: (line) => {
+      if (!(checked && line.startsWith('warning: '))) process.stderr.write(`${line}\n`);
+    },
+  });
+} catch (error) {
+  if (error?.name !== 'TypeScriptSyntaxError') throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exitCode = 1;
+}

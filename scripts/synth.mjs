@@ -14,14 +14,17 @@ import { cdktfBin, cdktfEnvironment } from './cdktf-cli.mjs';
 
 const require = createRequire(import.meta.url);
 require('./ts-require.cjs');
-const { environments } = require('../envs/index.ts');
-const { EnvironmentConfigError, loadEnvironments } = require('../envs/load.ts');
 
-// The same report as main.ts's synthesize(): the problems of every file, or the warnings.
+// The same report as main.ts's synthesize(): the problems of every file, or the warnings; or a file that
+// cannot be compiled (scripts/ts-require.cjs).
+let load;
 try {
-  for (const warning of loadEnvironments(environments).warnings) process.stderr.write(`warning: ${warning}\n`);
+  load = require('../envs/load.ts');
+  const { environments } = require('../envs/index.ts');
+  for (const warning of load.loadEnvironments(environments).warnings) process.stderr.write(`warning: ${warning}\n`);
 } catch (error) {
-  if (!(error instanceof EnvironmentConfigError)) throw error;
+  const reported = error?.name === 'TypeScriptSyntaxError' || (load && error instanceof load.EnvironmentConfigError);
+  if (!reported) throw error;
   process.stderr.write(`${error.message}\n`);
   process.exit(1);
 }

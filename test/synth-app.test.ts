@@ -158,6 +158,16 @@ describe('npm run synth: the package.json script (the cdktf CLI)', () => {
     expect(result.status).toBe(1);
   }, 120_000);
 
+  it('reports an env file that cannot be compiled with its file and line, without a stack trace, and fails', () => {
+    edit(copy, 'envs/dev.ts', "domain: 'dev.example.org',", "domain: 'dev.example.org' keyBits: 2048,");
+    const result = run(copy, synthScript(copy), userEnv(copy));
+    expect(result.stderr).toMatch(/^envs\/dev\.ts: cannot be compiled:\n.*Expected ','/);
+    expect(result.stderr).toMatch(/envs\/dev\.ts:\d+:\d+\]/);
+    expect(result.stderr).not.toMatch(/^\s+at |Stack backtrace/m);
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(1);
+  }, 60_000);
+
   it('synthesizes through the cdktf CLI with telemetry off, no [ERROR] lines, and each warning once', () => {
     edit(copy, 'envs/dev.ts', "domain: 'dev.example.org',", "domain: 'dev.example.org', keyBits: 1024,");
     const env = userEnv(copy);
