@@ -24,6 +24,16 @@ export interface TxtAnswer {
   readonly server?: string;
   /** For `unreachable`: the system error code, e.g. `ENOTFOUND`, `ECONNREFUSED`, `EHOSTUNREACH`. */
   readonly socketError?: string;
+  /**
+   * For `answer`: the TTL of the records in seconds (through a CNAME, the smallest on the chain), as the
+   * server gave it (a resolver's is what remains of its cache time). Absent when unknown.
+   */
+  readonly ttl?: number;
+  /**
+   * The zone's negative-caching TTL in seconds (RFC 2308: min of the SOA's TTL and MINIMUM), how long an
+   * NXDOMAIN / NODATA for a name in the zone may be cached. Absent when unknown.
+   */
+  readonly negativeTtl?: number;
 }
 
 /** The outcomes of a lookup that failed: they say nothing about the record. */

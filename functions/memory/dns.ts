@@ -1,12 +1,21 @@
 /**
- * A simulated DNS: the authoritative data of every zone (with a short history, so the simulation can ask
- * what was published at any recent moment), caching public resolvers that lag by the TTL (positive
- * answers) or the negative-cache time (NXDOMAIN), and a `DnsObserver` that asks the authoritative
- * servers and every resolver, like the real verifier.
+ * A simulated DNS, as it is:
+ *
+ * - Zones, each served by several authoritative servers (`authoritative:ns1` … `nsN`). An external zone
+ *   (a DNS team's) has a primary and secondaries that pick a change up after a lag — seconds to minutes,
+ *   and sometimes (a NOTIFY lost) only at the next SOA refresh, serving the old data meanwhile. A Route 53
+ *   zone's servers pick a change up at different moments before the change is INSYNC.
+ * - Each zone's SOA gives its negative-caching TTL (RFC 2308): an NXDOMAIN / NODATA may be cached that
+ *   long, whatever a client assumes. Answers carry the TTLs (`ttl`, `negativeTtl`), as on the wire.
+ * - Caching public resolvers that ask one of the zone's servers (any of them, as real resolvers do) and
+ *   keep the answer for its TTL (positive) or the zone's negative TTL (NXDOMAIN / NODATA).
+ * - A `DnsObserver` that asks every authoritative server of the zone and every resolver, like the real
+ *   verifier — one answer per server — where lookups may fail (SERVFAIL, timeouts) as the world decides.
+ *
+ * Names outside any registered zone are served by one server with no lag (small tests need no zones).
  */
 import type { TxtAnswer } from '../dkim/dns-answer';
 import type { Clock, DnsObserver } from '../lifecycle/ports';
-import { NEGATIVE_CACHE_SECONDS } from '../lifecycle/protocol';
 
 /** What one name holds: TXT records (each its character-strings) or a CNAME, with a TTL. */
 export interface RRset {
@@ -15,103 +24,291 @@ export interface RRset {
   readonly ttl: number;
 }
 
+/** A zone and how its servers behave. */
+export interface ZoneOptions {
+  /** The zone's apex, e.g. `example.jp`. */
+  readonly apex: string;
+  /** How many authoritative servers serve it (the first is the primary). @default 1 */
+  readonly servers?: number;
+  /** The SOA's negative-caching TTL in seconds: min(SOA TTL, SOA minimum). @default 900 (Route 53's) */
+  readonly negativeTtl?: number;
+  /**
+   * When server `index` answers with a change set for `from`, relative to `from` (ms; may be negative for
+   * Route 53, whose servers pick a change up before it is INSYNC). @default 0 for every server
+   */
+  readonly lag?: (index: number, name: string, from: number) => number;
+}
+
+interface Zone {
+  readonly apex: string;
+  readonly servers: number;
+  readonly negativeTtl: number;
+  readonly lag?: (index: number, name: string, from: number) => number;
+}
+
 interface Entry {
-  /** From when the authoritative servers answer with this (Route 53: once the change is INSYNC). */
+  /** The moment the change was made (Route 53: when it is INSYNC). */
   readonly from: number;
+  /** When each server of the zone answers with it. */
+  readonly visible: readonly number[];
   readonly rrset: RRset | undefined;
 }
 
 /** How many past versions of a name are kept (enough for cache windows; names change rarely). */
 const HISTORY = 6;
 const MAX_CNAME_DEPTH = 8;
+/** Route 53's default SOA: negative answers cached 900 s. */
+export const DEFAULT_NEGATIVE_TTL = 900;
 
-export const AUTHORITATIVE_SERVER = 'authoritative:ns1';
+/** The label of authoritative server `index` (0-based): `authoritative:ns1`, `authoritative:ns2`, … */
+export function serverLabel(index: number): string {
+  return `authoritative:ns${index + 1}`;
+}
+
+export const AUTHORITATIVE_SERVER = serverLabel(0);
+
+function serverIndex(server: string): number {
+  const match = /^authoritative:ns(\d+)$/.exec(server);
+  return match ? Number(match[1]) - 1 : 0;
+}
+
+const DEFAULT_ZONE: Zone = { apex: '', servers: 1, negativeTtl: DEFAULT_NEGATIVE_TTL };
+
+/** A 32-bit mix of numbers and strings (deterministic, for seeded lags and choices). */
+export function mix(seed: number, ...parts: readonly (string | number)[]): number {
+  let h = (seed ^ 0x811c9dc5) >>> 0;
+  for (const part of parts) {
+    const text = typeof part === 'number' ? String(part) : part;
+    for (let i = 0; i < text.length; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    h = Math.imul(h ^ 0x2f, 0x01000193) >>> 0;
+  }
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** A uniform number in [0, 1) from `mix`. */
+export function unit(seed: number, ...parts: readonly (string | number)[]): number {
+  return mix(seed, ...parts) / 4294967296;
+}
+
+/**
+ * A DNS team's zone: the primary answers at once; each secondary after a NOTIFY and a zone transfer
+ * (2 s – `maxLagMs`), except that with probability `staleRate` a secondary misses the NOTIFY and serves
+ * the old data until its next SOA refresh (`refreshMs` range).
+ */
+export function secondaryLag(
+  seed: number,
+  options: { maxLagMs?: number; staleRate?: number; refreshMs?: readonly [number, number] } = {},
+): (index: number, name: string, from: number) => number {
+  const maxLag = options.maxLagMs ?? 5 * 60_000;
+  const stale = options.staleRate ?? 0.05;
+  const [r0, r1] = options.refreshMs ?? [20 * 60_000, 2 * 3_600_000];
+  return (index, name, from) => {
+    if (index === 0) return 0;
+    if (unit(seed, 'stale', index, name, from) < stale)
+      return r0 + unit(seed, 'refresh', index, name, from) * (r1 - r0);
+    return 2_000 + unit(seed, 'lag', index, name, from) * (maxLag - 2_000);
+  };
+}
+
+/** A Route 53 zone: each of its servers picks a change up at some moment before the change is INSYNC. */
+export function route53Lag(seed: number, syncMs: number): (index: number, name: string, from: number) => number {
+  return (index, name, from) => -Math.floor(unit(seed, 'r53', index, name, from) * syncMs * 0.9);
+}
 
 export class SimDns {
   private readonly names = new Map<string, Entry[]>();
   private readonly answers = new Map<string, { key: unknown[]; answer: TxtAnswer }>();
+  private readonly zones = new Map<string, Zone>();
+  private readonly zoneOfName = new Map<string, Zone>();
 
-  /** Publishes `rrset` (undefined: deletes the name) as seen by the authoritative servers from `from`. */
+  /** Registers a zone: names at or under its apex are served by its servers (the longest apex wins). */
+  addZone(options: ZoneOptions): void {
+    const apex = options.apex.toLowerCase().replace(/\.$/, '');
+    this.zones.set(apex, {
+      apex,
+      servers: Math.max(1, options.servers ?? 1),
+      negativeTtl: options.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
+      ...(options.lag ? { lag: options.lag } : {}),
+    });
+    this.zoneOfName.clear();
+  }
+
+  private zone(name: string): Zone {
+    const hit = this.zoneOfName.get(name);
+    if (hit) return hit;
+    let zone = DEFAULT_ZONE;
+    for (let at = name; ; ) {
+      const found = this.zones.get(at);
+      if (found) {
+        zone = found;
+        break;
+      }
+      const dot = at.indexOf('.');
+      if (dot < 0) break;
+      at = at.slice(dot + 1);
+    }
+    this.zoneOfName.set(name, zone);
+    return zone;
+  }
+
+  /** The authoritative servers of the zone `name` is in, primary first. */
+  servers(name: string): string[] {
+    const count = this.zone(name.toLowerCase()).servers;
+    return Array.from({ length: count }, (_, i) => serverLabel(i));
+  }
+
+  /**
+   * The labels to ask for `name` at `t` so that every server of every zone on its CNAME chain is asked:
+   * `ns1` … `nsK`, K the most servers of any zone on the chain (a zone with fewer is asked at `index mod n`).
+   */
+  serversFor(name: string, t: number): string[] {
+    let current = name.toLowerCase();
+    let count = this.zone(current).servers;
+    for (let depth = 0; depth < MAX_CNAME_DEPTH; depth += 1) {
+      const cname = this.entry(current, t, 0)?.rrset?.cname;
+      if (!cname) break;
+      current = cname.toLowerCase();
+      count = Math.max(count, this.zone(current).servers);
+    }
+    return Array.from({ length: count }, (_, i) => serverLabel(i));
+  }
+
+  /** The zone's SOA negative-caching TTL (seconds) for `name`. */
+  negativeTtl(name: string): number {
+    return this.zone(name.toLowerCase()).negativeTtl;
+  }
+
+  /** Publishes `rrset` (undefined: deletes the name) as made at `from`; each server answers with it after its lag. */
   set(name: string, rrset: RRset | undefined, from: number): void {
     const key = name.toLowerCase();
+    const zone = this.zone(key);
+    const visible = Array.from({ length: zone.servers }, (_, i) => from + (zone.lag ? zone.lag(i, key, from) : 0));
     const history = this.names.get(key) ?? [];
-    // A change that becomes visible earlier than a pending one replaces it (Route 53 applies in order).
+    // A change made earlier than a pending one replaces it (Route 53 applies in order).
     while (history.length > 0 && history[history.length - 1]!.from >= from) history.pop();
-    history.push({ from, rrset });
+    history.push({ from, visible, rrset });
     if (history.length > HISTORY) history.splice(0, history.length - HISTORY);
     this.names.set(key, history);
   }
 
-  private entry(name: string, t: number): Entry | undefined {
-    const history = this.names.get(name.toLowerCase());
+  /** The newest change server `index` answers with at `t` (a secondary that catches up skips to the newest). */
+  private entry(name: string, t: number, index: number): Entry | undefined {
+    const history = this.names.get(name);
     if (!history) return undefined;
-    for (let i = history.length - 1; i >= 0; i -= 1) if (history[i]!.from <= t) return history[i];
+    for (let i = history.length - 1; i >= 0; i -= 1) {
+      const e = history[i]!;
+      if (e.visible[index % e.visible.length]! <= t) return e;
+    }
     return undefined;
   }
 
-  /** The authoritative rrset of a name at time `t`. */
-  at(name: string, t: number): RRset | undefined {
-    return this.entry(name, t)?.rrset;
-  }
-
-  /** Times at which the authoritative data of `name` changed, within (from, to]. */
-  changesBetween(name: string, from: number, to: number): number[] {
-    const history = this.names.get(name.toLowerCase()) ?? [];
-    return history.map((e) => e.from).filter((t) => t > from && t <= to);
+  /** The rrset of a name at time `t` on `server` (default: the primary). */
+  at(name: string, t: number, server: string = AUTHORITATIVE_SERVER): RRset | undefined {
+    return this.entry(name.toLowerCase(), t, serverIndex(server))?.rrset;
   }
 
   /**
-   * The authoritative answer at `t`, following CNAMEs. Answers are shared objects while the data is
-   * unchanged, so consumers can memoize on identity.
+   * Times within (from, to] at which what a server answers for `name` changed: on `server`, or on any
+   * server of the zone when none is given.
+   */
+  changesBetween(name: string, from: number, to: number, server?: string): number[] {
+    const history = this.names.get(name.toLowerCase()) ?? [];
+    const times = new Set<number>();
+    const only = server === undefined ? undefined : serverIndex(server);
+    for (const e of history) {
+      e.visible.forEach((t, i) => {
+        if ((only === undefined || i === only % e.visible.length) && t > from && t <= to) times.add(t);
+      });
+    }
+    return [...times].sort((a, b) => a - b);
+  }
+
+  /**
+   * What `server` answers at `t`, following CNAMEs (a hop into a zone with fewer servers is asked at
+   * `index mod n`). `ttl`: the positive TTL (the smallest on the chain) or the zone's negative TTL.
+   * Answers are shared objects while the data is unchanged, so consumers can memoize on identity.
    */
   resolve(name: string, t: number, server: string = AUTHORITATIVE_SERVER): { answer: TxtAnswer; ttl: number } {
+    const index = serverIndex(server);
     const chain: string[] = [];
     const entries: unknown[] = [server];
-    let current = name;
+    let current = name.toLowerCase();
     let ttl = Number.POSITIVE_INFINITY;
     let rrset: RRset | undefined;
     for (let depth = 0; depth <= MAX_CNAME_DEPTH; depth += 1) {
-      const entry = this.entry(current, t);
+      const entry = this.entry(current, t, index);
       entries.push(entry);
       rrset = entry?.rrset;
       if (rrset) ttl = Math.min(ttl, rrset.ttl);
       if (!rrset?.cname) break;
       chain.push(rrset.cname);
-      current = rrset.cname;
+      current = rrset.cname.toLowerCase();
     }
+    const negativeTtl = this.zone(current).negativeTtl;
     const cacheKey = `${server}\u0000${name.toLowerCase()}`;
     const cached = this.answers.get(cacheKey);
     if (cached && cached.key.length === entries.length && cached.key.every((e, i) => e === entries[i])) {
-      return { answer: cached.answer, ttl: cached.answer.outcome === 'answer' ? ttl : NEGATIVE_CACHE_SECONDS };
+      return { answer: cached.answer, ttl: cached.answer.outcome === 'answer' ? ttl : negativeTtl };
     }
     const records = rrset?.txt ?? [];
+    const outcome: TxtAnswer['outcome'] = records.length > 0 ? 'answer' : rrset ? 'nodata' : 'nxdomain';
     const answer: TxtAnswer = {
       name,
-      outcome: records.length > 0 ? 'answer' : rrset ? 'nodata' : 'nxdomain',
+      outcome,
       records,
       cnameChain: chain,
       server,
+      ...(outcome === 'answer' ? { ttl } : {}),
+      negativeTtl,
     };
     this.answers.set(cacheKey, { key: entries, answer });
-    return { answer, ttl: answer.outcome === 'answer' ? ttl : NEGATIVE_CACHE_SECONDS };
+    return { answer, ttl: outcome === 'answer' ? ttl : negativeTtl };
   }
 }
 
-/** A public recursive resolver: answers from its cache until the TTL runs out. */
+/**
+ * A public recursive resolver: answers from its cache until the TTL runs out; on a miss it asks one of
+ * the zone's authoritative servers (chosen by `seed`, the name and the second — stale secondaries
+ * included), and caches negative answers for the zone's SOA negative TTL.
+ */
 export class CachingResolver {
   private readonly cache = new Map<string, { answer: TxtAnswer; expiresAt: number; source: TxtAnswer }>();
 
   constructor(
     readonly server: string,
     private readonly dns: SimDns,
+    /** Seeds the choice of authoritative server; undefined: always the primary. */
+    private readonly seed?: number,
   ) {}
+
+  private fetch(name: string, t: number): { answer: TxtAnswer; ttl: number } {
+    const servers = this.seed === undefined ? [AUTHORITATIVE_SERVER] : this.dns.servers(name);
+    const choice =
+      servers.length === 1 ? 0 : mix(this.seed ?? 0, this.server, name, Math.floor(t / 1000)) % servers.length;
+    return this.dns.resolve(name, t, servers[choice]);
+  }
+
+  private relabel(source: TxtAnswer, hit?: { answer: TxtAnswer; source: TxtAnswer }): TxtAnswer {
+    // The same data from another server: keep the answer object (consumers memoize on identity).
+    if (
+      hit &&
+      (hit.source === source ||
+        (hit.source.outcome === source.outcome &&
+          hit.source.records === source.records &&
+          hit.source.cnameChain.join(' ') === source.cnameChain.join(' ')))
+    )
+      return hit.answer;
+    return { ...source, server: this.server };
+  }
 
   query(name: string, t: number): TxtAnswer {
     const key = name.toLowerCase();
     const hit = this.cache.get(key);
     if (hit && t < hit.expiresAt) return hit.answer;
-    const { answer: source, ttl } = this.dns.resolve(name, t, AUTHORITATIVE_SERVER);
-    const answer = hit && hit.source === source ? hit.answer : { ...source, server: this.server };
+    const { answer: source, ttl } = this.fetch(name, t);
+    const answer = this.relabel(source, hit);
     this.cache.set(key, { answer, source, expiresAt: t + ttl * 1000 });
     return answer;
   }
@@ -120,14 +317,22 @@ export class CachingResolver {
   peek(name: string, t: number): TxtAnswer {
     const hit = this.cache.get(name.toLowerCase());
     if (hit && t < hit.expiresAt) return hit.answer;
-    return { ...this.dns.resolve(name, t, AUTHORITATIVE_SERVER).answer, server: this.server };
+    return this.relabel(this.fetch(name, t).answer, hit);
+  }
+
+  /** Forgets a cached answer (tests). */
+  flush(name: string): void {
+    this.cache.delete(name.toLowerCase());
   }
 }
 
 /** Which servers answer with a failure instead (the simulation's DNS flakiness); default: none. */
 export type DnsFlake = (server: string, name: string) => TxtAnswer['outcome'] | undefined;
 
-/** The observer the reconciler uses: the authoritative answer plus every public resolver's. */
+/**
+ * The observer the reconciler uses: one answer per authoritative server of the zone (every server of
+ * every zone on the CNAME chain) plus every public resolver's.
+ */
 export class MemoryDnsObserver implements DnsObserver {
   lookups = 0;
 
@@ -140,8 +345,12 @@ export class MemoryDnsObserver implements DnsObserver {
 
   async lookupTxt(name: string): Promise<readonly TxtAnswer[]> {
     const t = this.clock.now();
-    this.lookups += 1 + this.resolvers.length;
-    const answers = [this.dns.resolve(name, t).answer, ...this.resolvers.map((r) => r.query(name, t))];
+    const servers = this.dns.serversFor(name, t);
+    this.lookups += servers.length + this.resolvers.length;
+    const answers = [
+      ...servers.map((server) => this.dns.resolve(name, t, server).answer),
+      ...this.resolvers.map((r) => r.query(name, t)),
+    ];
     return answers.map((answer) => {
       const failure = this.flake(answer.server ?? '', name);
       return failure ? { name, outcome: failure, records: [], cnameChain: [], server: answer.server } : answer;

@@ -2,8 +2,13 @@
  * Fault injection for the in-memory ports: any AWS call can be throttled, fail with a 5xx, time out
  * (having taken effect or not), or "crash" the invocation AFTER its side effect happened — the Lambda
  * dies, nothing after it runs, and the next invocation must repair (invariant 7).
+ *
+ * Faults by kind, besides the random ones: throttling at the services' rates (a token bucket over
+ * simulated time, shared by every domain of the account — Route 53: 10 requests per second, burst 50;
+ * SES: a configurable rate, `TooManyRequestsException`), and `AccessDenied` on a chosen action and domain
+ * (an IAM policy that is too narrow), as a `CallGuard` checked before the call.
  */
-import { TransientError } from '../core/errors';
+import { ServiceError, TransientError } from '../core/errors';
 
 /** The invocation died (Lambda timeout, OOM, host failure). Not a ByodkimError: the runner never catches it. */
 export class SimulatedCrash extends Error {
@@ -97,9 +102,145 @@ export function newCallCounter(): CallCounter {
   return { total: 0, byService: {} };
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Faults by kind: rate limits and AccessDenied
+
+/** A service's request rate: sustained requests per second, and the burst a full bucket allows. */
+export interface RateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** Route 53's API limit: 10 requests per second per account, burst 50 (design §2). */
+export const ROUTE53_RATE: RateLimit = { perSecond: 10, burst: 50 };
+
+/** A token bucket over simulated time: `burst` tokens, refilled at `perSecond`; a call takes one or is throttled. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number | undefined;
+  /** Calls let through / throttled. */
+  allowed = 0;
+  throttled = 0;
+
+  constructor(readonly limit: RateLimit) {
+    this.tokens = limit.burst;
+  }
+
+  take(now: number): boolean {
+    if (this.last !== undefined && now > this.last) {
+      this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.last) / 1000) * this.limit.perSecond);
+    }
+    this.last = Math.max(this.last ?? now, now);
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.allowed += 1;
+      return true;
+    }
+    this.throttled += 1;
+    return false;
+  }
+}
+
+/** The IAM action each port method needs (what an AccessDenied names). */
+export const IAM_ACTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  ses: {
+    getDkim: 'ses:GetEmailIdentity',
+    putExternalSigningKey: 'ses:PutEmailIdentityDkimSigningAttributes',
+    setSigningEnabled: 'ses:PutEmailIdentityDkimAttributes',
+  },
+  route53: { upsertTxt: 'route53:ChangeResourceRecordSets', getChange: 'route53:GetChange' },
+  keyStore: {
+    list: 'secretsmanager:ListSecrets',
+    create: 'secretsmanager:CreateSecret',
+    readPrivateKey: 'secretsmanager:GetSecretValue',
+    scheduleDeletion: 'secretsmanager:DeleteSecret',
+  },
+  stateStore: { load: 'dynamodb:GetItem', save: 'dynamodb:TransactWriteItems' },
+  notifier: { send: 'sns:Publish' },
+};
+
+/** Which IAM action, on which resource (ARN) and for which domain, a call is. */
+export interface CallTarget {
+  readonly action: string;
+  readonly resource: string;
+  readonly domain?: string;
+}
+
+/** An action the IAM policy does not allow for a domain (`*`: every domain), from `from` on. */
+export interface AccessDeniedRule {
+  readonly domain: string;
+  /** `ses:PutEmailIdentityDkimSigningAttributes`, or without the service prefix. */
+  readonly action: string;
+  readonly from?: number;
+}
+
+/** AWS's AccessDenied, naming the action and the resource (no key material: names and ARNs only). */
+export function accessDenied(service: string, target: CallTarget): ServiceError {
+  return new ServiceError(
+    'ACCESS_DENIED',
+    `User: arn:aws:sts::111122223333:assumed-role/byodkim-key-manager/worker is not authorized to perform: ${target.action} on resource: ${target.resource} because no identity-based policy allows the ${target.action} action`,
+    service,
+  );
+}
+
+/** Decides, before a call runs, whether it is refused (throttled, denied): the error to throw, if any. */
+export type CallGuard = (service: string, method: string, args: readonly unknown[]) => Error | undefined;
+
+/**
+ * Rate limits per service (one bucket per service for the whole account) and AccessDenied rules, over
+ * the clock `now`. `target` names what a call acts on.
+ */
+export class ServiceLimits {
+  readonly buckets = new Map<string, TokenBucket>();
+  /** AccessDenied errors thrown, per `domain action`. */
+  readonly denied = new Map<string, number>();
+  enabled = true;
+
+  constructor(
+    private readonly now: () => number,
+    limits: Readonly<Record<string, RateLimit | undefined>>,
+    private readonly rules: readonly AccessDeniedRule[],
+    private readonly target: (service: string, method: string, args: readonly unknown[]) => CallTarget | undefined,
+  ) {
+    for (const [service, limit] of Object.entries(limits)) if (limit) this.buckets.set(service, new TokenBucket(limit));
+  }
+
+  readonly guard: CallGuard = (service, method, args) => {
+    if (!this.enabled) return undefined;
+    if (this.rules.length > 0) {
+      const target = this.target(service, method, args);
+      const rule =
+        target &&
+        this.rules.find(
+          (r) =>
+            (r.domain === '*' || r.domain === target.domain) &&
+            (r.action === target.action || target.action.endsWith(`:${r.action}`)) &&
+            this.now() >= (r.from ?? -Infinity),
+        );
+      if (target && rule) {
+        const key = `${target.domain ?? ''} ${target.action}`;
+        this.denied.set(key, (this.denied.get(key) ?? 0) + 1);
+        return accessDenied(service, target);
+      }
+    }
+    const bucket = this.buckets.get(service);
+    if (bucket && !bucket.take(this.now())) {
+      return service === 'ses'
+        ? new TransientError('THROTTLED', `ses ${method}: TooManyRequestsException: Too Many Requests`, service)
+        : new TransientError('THROTTLED', `${service} ${method}: Throttling: Rate exceeded`, service);
+    }
+    return undefined;
+  };
+
+  /** Calls throttled per service. */
+  throttled(): Record<string, number> {
+    return Object.fromEntries([...this.buckets].map(([s, b]) => [s, b.throttled]));
+  }
+}
+
 /**
  * Wraps every method of a port: counts the call, awaits `gate` (tests use it to interleave concurrent
- * invocations), then applies the plan's fault.
+ * invocations), refuses it when `guard` says so (rate limits, AccessDenied), then applies the plan's fault.
  */
 export function withFaults<T extends object>(
   port: T,
@@ -107,6 +248,7 @@ export function withFaults<T extends object>(
   plan: () => FaultPlan,
   counter: CallCounter,
   gate?: () => Promise<void>,
+  guard?: CallGuard,
 ): T {
   return new Proxy(port, {
     get(target, property, receiver) {
@@ -117,6 +259,8 @@ export function withFaults<T extends object>(
         counter.total += 1;
         counter.byService[service] = (counter.byService[service] ?? 0) + 1;
         if (gate) await gate();
+        const refused = guard?.(service, method, args);
+        if (refused) throw refused;
         const current = plan();
         const fault = current.fault(service, method);
         const call = () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);

@@ -4,7 +4,14 @@
  *
  * - SES checks the BYODKIM record when given a key and then every 5 minutes through its own caching
  *   resolver; PENDING → SUCCESS only once the record is visible and matches the key, FAILED after 72 h;
- *   signing happens only while enabled and SUCCESS. A record that disappears later makes SES fail.
+ *   signing happens only while enabled and SUCCESS. Giving SES a key again (the same one included) puts
+ *   the identity back to PENDING: mail is unsigned until SES sees the record again.
+ * - SES re-checks a verified record daily; when it is gone or wrong, SES turns signing OFF by itself
+ *   (`SigningEnabled=false`, TEMPORARY_FAILURE, then FAILED after 72 h) and checks hourly. When the record
+ *   is back the status returns to SUCCESS, but signing stays off until someone enables it again.
+ * - The API takes any private key that matches the `DomainSigningPrivateKey` pattern. A PKCS#8 DER key or
+ *   the base64 of a PEM file is accepted — and never verifies: PENDING, then FAILED after 72 h (as users
+ *   report). Only base64 PKCS#1 DER works.
  * - Route 53 refuses strings over 255 characters and values over 4000, writes only inside its zones, and
  *   reports a change INSYNC (and the authoritative servers answer with it) after a delay.
  * - The key store never overwrites a key, hides private keys from listings, refuses to read a key
@@ -34,7 +41,7 @@ import type {
   StateStore,
   StoredKey,
 } from '../lifecycle/ports';
-import { DAY_MS, MINUTE_MS } from '../core/time';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time';
 import type { DomainState } from '../lifecycle/state';
 import { CachingResolver, SimDns, type RRset } from './dns';
 
@@ -60,6 +67,11 @@ export const SES_SEARCH_MS = 72 * 60 * MINUTE_MS;
 export const SES_CHECK_INTERVAL_MS = 5 * MINUTE_MS;
 /** How often SES re-checks the record of a key that verified (a record that disappears stops signing). */
 export const SES_RECHECK_MS = DAY_MS;
+/** How often SES looks again for a record that disappeared (TEMPORARY_FAILURE). */
+export const SES_FAILING_RECHECK_MS = HOUR_MS;
+/** `DomainSigningPrivateKey`'s pattern and length (the API refuses anything else). */
+const SES_KEY_PATTERN = /^[a-zA-Z0-9+/]+={0,2}$/;
+const SES_KEY_MAX = 20480;
 
 interface Identity {
   origin?: SesSigningOrigin;
@@ -68,6 +80,8 @@ interface Identity {
   tokens: string[];
   /** BYODKIM: the public half of the key SES was given. */
   publicKey?: string;
+  /** False when the key was given in an encoding SES accepts but never verifies (PKCS#8, base64 of PEM). */
+  verifiable?: boolean;
   pendingSince?: number;
   nextCheck?: number;
   lastVerified?: number;
@@ -89,22 +103,59 @@ export interface SesSwitch {
   readonly domain: string;
   readonly selector: string;
   readonly publicKey: string;
+  /** The key's encoding: only `pkcs1` ever verifies. */
+  readonly encoding: KeyEncoding;
 }
 
-const publicKeyMemo = new Map<string, string>();
+export type KeyEncoding = 'pkcs1' | 'pkcs8' | 'base64-pem';
 
-/** What SES derives from the private key it is given (PKCS#1 DER only; anything else is rejected). */
-export function publicKeyOf(privateKey: string): string | undefined {
+const publicKeyMemo = new Map<string, { publicKey: string; encoding: KeyEncoding }>();
+
+/**
+ * What SES reads from the private key it is given: the public half and the encoding — base64 PKCS#1 DER
+ * (the only one that verifies), PKCS#8 DER or the base64 of a PEM file (accepted, never verifies).
+ * undefined when it is no RSA private key at all.
+ */
+export function readSesKey(privateKey: string): { publicKey: string; encoding: KeyEncoding } | undefined {
   const hit = publicKeyMemo.get(privateKey);
   if (hit) return hit;
-  try {
-    const key = createPrivateKey({ key: Buffer.from(privateKey, 'base64'), format: 'der', type: 'pkcs1' });
-    const spki = (createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer).toString('base64');
-    publicKeyMemo.set(privateKey, spki);
-    return spki;
-  } catch {
-    return undefined;
+  const bytes = Buffer.from(privateKey, 'base64');
+  const attempts: [KeyEncoding, () => ReturnType<typeof createPrivateKey>][] = [
+    ['pkcs1', () => createPrivateKey({ key: bytes, format: 'der', type: 'pkcs1' })],
+    ['pkcs8', () => createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' })],
+    ['base64-pem', () => createPrivateKey({ key: bytes.toString('latin1'), format: 'pem' })],
+  ];
+  for (const [encoding, read] of attempts) {
+    try {
+      const key = read();
+      if (key.asymmetricKeyType !== 'rsa') continue;
+      // OpenSSL reads a PKCS#8 structure as PKCS#1 when told so: tell them apart by the DER layout.
+      if (encoding === 'pkcs1' && bytes[0] === 0x30 && pkcs8Layout(bytes)) continue;
+      const publicKey = (createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer).toString('base64');
+      const result = { publicKey, encoding };
+      publicKeyMemo.set(privateKey, result);
+      return result;
+    } catch {
+      // the next encoding
+    }
   }
+  return undefined;
+}
+
+/** PKCS#8 PrivateKeyInfo: SEQUENCE { INTEGER version, SEQUENCE algorithm, … } (PKCS#1 has INTEGERs only). */
+function pkcs8Layout(der: Buffer): boolean {
+  let at = 1;
+  const length = der[at++]!;
+  if (length & 0x80) at += length & 0x7f;
+  if (der[at] !== 0x02) return false;
+  at += 2 + der[at + 1]!;
+  return der[at] === 0x30;
+}
+
+/** What SES derives from the private key it is given, when it is one SES verifies (PKCS#1 DER). */
+export function publicKeyOf(privateKey: string): string | undefined {
+  const read = readSesKey(privateKey);
+  return read?.encoding === 'pkcs1' ? read.publicKey : undefined;
 }
 
 export class MemorySes implements SesIdentityDkim {
@@ -112,6 +163,8 @@ export class MemorySes implements SesIdentityDkim {
   private readonly timelines = new Map<string, SigningSegment[]>();
   /** Every PutEmailIdentityDkimSigningAttributes, for invariant 1. */
   readonly switches: SesSwitch[] = [];
+  /** Every time SES turned signing off by itself (the record was gone or wrong at a re-check). */
+  readonly signingTurnedOff: { readonly at: number; readonly domain: string }[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -155,7 +208,7 @@ export class MemorySes implements SesIdentityDkim {
 
   private matches(domain: string, identity: Identity, t: number): boolean {
     const selector = identity.tokens[0];
-    if (!selector || !identity.publicKey) return false;
+    if (!selector || !identity.publicKey || identity.verifiable === false) return false;
     const answer = this.resolver.query(dkimRecordName(selector, domain), t);
     if (answer.outcome !== 'answer' || answer.records.length !== 1) return false;
     const value = joinStrings(answer.records[0]!);
@@ -184,24 +237,29 @@ export class MemorySes implements SesIdentityDkim {
       }
       return;
     }
-    if (
-      (identity.status === 'SUCCESS' || identity.status === 'TEMPORARY_FAILURE') &&
-      now >= (identity.lastVerified ?? now) + SES_RECHECK_MS
-    ) {
-      if (this.matches(domain, identity, now)) {
-        identity.lastVerified = now;
-        identity.failingSince = undefined;
-        if (identity.status !== 'SUCCESS') {
-          identity.status = 'SUCCESS';
-          this.record(domain, now);
-        }
-      } else {
-        identity.failingSince ??= now;
-        identity.lastVerified = now;
-        identity.status = now - identity.failingSince >= SES_SEARCH_MS ? 'FAILED' : 'TEMPORARY_FAILURE';
+    // A verified record is re-checked daily; one that failed, hourly (until FAILED after 72 h). The check
+    // happens at the first look after it is due (never back-dated: the signing history is append-only).
+    const failing = identity.status === 'TEMPORARY_FAILURE';
+    if (identity.status !== 'SUCCESS' && !failing) return;
+    if ((identity.lastVerified ?? now) + (failing ? SES_FAILING_RECHECK_MS : SES_RECHECK_MS) > now) return;
+    identity.lastVerified = now;
+    if (this.matches(domain, identity, now)) {
+      identity.failingSince = undefined;
+      if (failing) {
+        // Back to SUCCESS, but signing stays off: SES does not turn it on again by itself.
+        identity.status = 'SUCCESS';
         this.record(domain, now);
       }
+      return;
     }
+    if (identity.failingSince === undefined) {
+      // The record is gone or wrong: SES turns signing off by itself.
+      identity.failingSince = now;
+      identity.enabled = false;
+      this.signingTurnedOff.push({ at: now, domain });
+    }
+    identity.status = now - identity.failingSince >= SES_SEARCH_MS ? 'FAILED' : 'TEMPORARY_FAILURE';
+    this.record(domain, now);
   }
 
   async getDkim(domain: string): Promise<SesDkimAttributes | undefined> {
@@ -218,34 +276,45 @@ export class MemorySes implements SesIdentityDkim {
 
   async putExternalSigningKey(domain: string, selector: string, privateKey: string): Promise<void> {
     const identity = this.identity(domain);
+    this.refresh(domain);
     const problem = selectorProblem(selector);
     if (problem) throw new ServiceError('BadRequestException', `DomainSigningSelector ${problem}`, 'ses');
-    const publicKey = publicKeyOf(privateKey);
-    if (!publicKey)
-      throw new ServiceError('BadRequestException', 'DomainSigningPrivateKey is not a PKCS#1 RSA key', 'ses');
+    if (privateKey.length === 0 || privateKey.length > SES_KEY_MAX || !SES_KEY_PATTERN.test(privateKey))
+      throw new ServiceError(
+        'BadRequestException',
+        `DomainSigningPrivateKey must match ${String(SES_KEY_PATTERN)}, 1–${SES_KEY_MAX} characters`,
+        'ses',
+      );
+    const read = readSesKey(privateKey);
+    if (!read)
+      throw new ServiceError('BadRequestException', 'DomainSigningPrivateKey is not an RSA private key', 'ses');
+    const { publicKey, encoding } = read;
     const now = this.clock.now();
     Object.assign(identity, {
       origin: 'EXTERNAL',
       tokens: [selector],
       publicKey,
+      verifiable: encoding === 'pkcs1',
       status: 'PENDING',
       pendingSince: now,
       nextCheck: now,
       failingSince: undefined,
     } satisfies Partial<Identity>);
-    this.switches.push({ at: now, domain, selector, publicKey });
+    this.switches.push({ at: now, domain, selector, publicKey, encoding });
     this.record(domain, now);
     this.refresh(domain);
   }
 
   async setSigningEnabled(domain: string, enabled: boolean): Promise<void> {
     const identity = this.identity(domain);
+    this.refresh(domain);
     identity.enabled = enabled;
     this.record(domain, this.clock.now());
   }
 
   /** Test hook: change the identity behind byodkim's back (a colleague in the console). */
   tamper(domain: string, patch: Partial<Pick<Identity, 'origin' | 'enabled' | 'status' | 'tokens'>>): void {
+    this.refresh(domain);
     Object.assign(this.identity(domain), patch);
     this.record(domain, this.clock.now());
   }
