@@ -123,8 +123,9 @@ function rotate(spec: DomainSpec, state: DomainState, now: number): CommandResul
     }
   }
   if (state.rotationRequestedAt !== undefined) {
+    // Recorded all the same (a new item, same request): an acknowledged command is always in the history.
     return done(
-      state,
+      { ...state },
       'a rotation was already requested; it starts on this run',
       'ローテーションはすでに要求済みです。この実行で開始します',
     );
@@ -190,6 +191,15 @@ function disable(state: DomainState, now: number): CommandResult {
 }
 
 function enable(state: DomainState): CommandResult {
+  if (state.compromiseHoldAt !== undefined && state.signingDisabledAt !== undefined) {
+    // Disabled during the hold: the hold alone keeps signing off now. Refusing would keep it off for ever,
+    // since the replacement is not switched to while signing is disabled.
+    return done(
+      { ...state, signingDisabledAt: undefined },
+      'the disable is lifted; signing stays off until the replacement of the compromised key is verified in DNS, then resumes by itself',
+      '無効化を解除しました。漏えいした鍵の後継が DNS で検証されるまで署名は停止したままで、検証後に自動で再開します',
+    );
+  }
   if (state.compromiseHoldAt !== undefined) {
     return refuse(
       'COMPROMISE_HOLD',

@@ -34,6 +34,12 @@ export interface ReconcileOptions {
   readonly decide?: DecideFn;
   /** Compute the named conditions for the result (status output). @default true */
   readonly describe?: boolean;
+  /**
+   * Compare-and-swap conflicts met before the run hands back with outcome `conflict` (each one re-reads and
+   * decides again at once). The operator-request path passes 1 and retries with a backoff itself.
+   * @default 3
+   */
+  readonly maxConflicts?: number;
 }
 
 export interface StepRecord {
@@ -47,6 +53,8 @@ export interface ReconcileResult {
   /** `done`: every policy waits (or the step budget ran out: `requeueAfterMs` is 0). */
   readonly outcome: 'done' | 'refused' | 'conflict' | 'failed';
   readonly domain: string;
+  /** Compare-and-swap conflicts this run met (another invocation recorded first; the run re-read). */
+  readonly conflicts: number;
   readonly state: DomainState;
   readonly steps: readonly StepRecord[];
   readonly conditions: readonly Condition[];
@@ -132,18 +140,20 @@ function describeAction(action: Action): string {
   }
 }
 
+/** Records an outcome without a new decision: `conflict` when another invocation recorded first. */
 async function saveQuietly(
   ports: LifecyclePorts,
   state: DomainState,
   expected: number,
-): Promise<DomainState | undefined> {
+): Promise<DomainState | 'conflict' | undefined> {
   const next = { ...state, version: expected + 1 };
   try {
     await ports.stateStore.save(next, expected);
     return next;
   } catch (error) {
     // Someone else is running (they record it), or the store is throttling (the next run repairs it).
-    if (error instanceof ConflictError || isExpectedFailure(error)) return undefined;
+    if (error instanceof ConflictError) return 'conflict';
+    if (isExpectedFailure(error)) return undefined;
     throw error;
   }
 }
@@ -172,17 +182,21 @@ export async function reconcile(
 ): Promise<ReconcileResult> {
   const decide = options.decide ?? defaultDecide;
   const maxSteps = options.maxSteps ?? 16;
+  const maxConflicts = options.maxConflicts ?? 3;
   const domain = spec.domain;
   const steps: StepRecord[] = [];
   let command = options.command;
   let message: BilingualText | undefined;
+  /** Every compare-and-swap conflict (steps and outcome records); `lostSteps` counts the steps only. */
   let conflicts = 0;
+  let lostSteps = 0;
   let last: { state: DomainState; obs?: Observations } = { state: initialState(domain, ports.clock.now()) };
   const result = (outcome: ReconcileResult['outcome'], extra: Partial<ReconcileResult> = {}): ReconcileResult => {
     const now = ports.clock.now();
     return {
       outcome,
       domain,
+      conflicts,
       state: last.state,
       steps,
       conditions: last.obs && options.describe !== false ? conditionsFor(spec, last.state, last.obs, now) : [],
@@ -257,8 +271,9 @@ export async function reconcile(
         throw error;
       }
       conflicts += 1;
-      ports.logger.log('info', 'lifecycle.conflict', { domain, expectedVersion: loaded.version, attempt: conflicts });
-      if (conflicts >= 3) return result('conflict');
+      lostSteps += 1;
+      ports.logger.log('info', 'lifecycle.conflict', { domain, expectedVersion: loaded.version, attempt: lostSteps });
+      if (lostSteps >= maxConflicts) return result('conflict');
       continue; // another invocation moved first: re-read and decide again
     }
     command = undefined;
@@ -287,7 +302,8 @@ export async function reconcile(
     if (current !== intended || intended.failure) {
       const { failure: _failure, ...cleared } = current;
       const saved = await saveQuietly(ports, { ...cleared, updatedAt: now }, intended.version);
-      if (saved) last = { state: saved, obs };
+      if (saved === 'conflict') conflicts += 1;
+      else if (saved) last = { state: saved, obs };
     }
   }
   return result('done', { requeueAfterMs: 0 });
@@ -306,7 +322,8 @@ export async function reconcile(
     });
     ports.metrics.emit({ name: 'ActionFailures', value: 1, unit: 'Count', dimensions: { Domain: domain } });
     const saved = await saveQuietly(ports, { ...base, failure, updatedAt: now }, base.version);
-    if (saved) last = { ...last, state: saved };
+    if (saved === 'conflict') conflicts += 1;
+    else if (saved) last = { ...last, state: saved };
     return result('failed', {
       error: { code: error.code, message: error.message, transient },
       requeueAfterMs: backoffDelayMs(failure),
