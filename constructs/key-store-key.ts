@@ -2,7 +2,7 @@
  * KeyStoreKey: the environment's customer-managed KMS key, one per environment, shared by every domain.
  *
  * It encrypts the key store — the Secrets Manager secrets that hold DKIM private keys and the DynamoDB
- * table that holds lifecycle state (DESIGN.md §5). Its key policy is least privilege:
+ * table that holds lifecycle state (docs/design.md §5). Its key policy is least privilege:
  *
  * - `KeyAdministration`: the account (so IAM policies can delegate) may administer the key — describe,
  *   tag, rotate, disable, schedule deletion — but not encrypt or decrypt with it.

@@ -2,7 +2,7 @@
  * The typed error hierarchy shared by the Lambdas and the command line.
  *
  * Every error a user can hit says what was wrong and what to do next. No error message may contain
- * private key material (DESIGN.md §4, invariant 6): callers pass names and public values only.
+ * private key material (docs/design.md §4, invariant 6): callers pass names and public values only.
  */
 
 /** A message in the two languages byodkim reports in (DNS-team requests and operators use both). */

@@ -1,5 +1,5 @@
 /**
- * What a domain *should* be: the desired state the reconciler works towards (DESIGN.md §3).
+ * What a domain *should* be: the desired state the reconciler works towards (docs/design.md §3).
  *
  * This is the contract between the synth-time configuration (`envs/`, validated with zod in
  * `envs/schema.ts`) and the runtime lifecycle (`functions/lifecycle/`). Plain data, no AWS types, so

@@ -12,7 +12,7 @@
  * instead of falling back.
  *
  * Private key material never appears in an error message or in `JSON.stringify`/`console.log` of a key
- * pair (DESIGN.md §4, invariant 6).
+ * pair (docs/design.md §4, invariant 6).
  */
 import * as crypto from 'node:crypto';
 import { inspect } from 'node:util';

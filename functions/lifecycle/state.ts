@@ -1,11 +1,11 @@
 /**
- * What the lifecycle engine has *recorded* for a domain: one item per domain (DynamoDB, DESIGN.md §5),
+ * What the lifecycle engine has *recorded* for a domain: one item per domain (DynamoDB, docs/design.md §5),
  * written only with compare-and-swap on `version`. Plain JSON data: times are epoch milliseconds, no
  * Dates, no class instances, and never any private key material (invariant 6) — only selectors and
  * public keys.
  */
 
-/** The life of one selector (DESIGN.md §3). */
+/** The life of one selector (docs/design.md §3). */
 export type KeyState =
   /** The selector is chosen; the key pair is being generated (`publicKey` unset) or is stored (`publicKey` set). */
   | 'generated'

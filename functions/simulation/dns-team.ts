@@ -2,7 +2,7 @@
  * A simulated DNS team (external and delegated modes). It reads the change requests byodkim sends — by
  * parsing the zone-file lines in the message, like a person copying them — and publishes after a random
  * delay: mostly within the lead time, sometimes late (escalations speed it up). Sometimes it makes the
- * mistakes DESIGN.md lists (pasted quotes, key cut at 255, domain appended twice, two TXT records at one
+ * mistakes docs/design.md lists (pasted quotes, key cut at 255, domain appended twice, two TXT records at one
  * name, a stale old value, whitespace inside p=) and fixes them after being told what is wrong.
  *
  * It records, per request, when a correct record was first in place: the invariant checker uses that to

@@ -1,6 +1,6 @@
 /**
  * The invariant checker is only worth something if it fails when it should: for each invariant of
- * DESIGN.md §4, a deliberately faulty engine (the real one with one step broken) and the violation the
+ * docs/design.md §4, a deliberately faulty engine (the real one with one step broken) and the violation the
  * checker reports for it. The real engine, in the same simulation, reports none.
  */
 import type { Action } from '../../../functions/lifecycle/actions';
