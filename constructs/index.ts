@@ -7,6 +7,7 @@
  */
 export * from './aws-context';
 export * from './byodkim-domain';
+export * from './dkim-rotation-schedule';
 export * from './key-store-key';
 export * from '../functions/core/domain-rules';
 export {

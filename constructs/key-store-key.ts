@@ -60,6 +60,15 @@ export const ENCRYPT_DECRYPT_ACTIONS = [
   'kms:GenerateDataKey*',
   'kms:DescribeKey',
 ] as const;
+/** What a principal needs of the key to create and use a DynamoDB table encrypted with it. */
+export const TABLE_USE_ACTIONS = [
+  'kms:Encrypt',
+  'kms:Decrypt',
+  'kms:ReEncrypt*',
+  'kms:GenerateDataKey*',
+  'kms:DescribeKey',
+  'kms:CreateGrant',
+] as const;
 /** Administration without any cryptographic use (aws-cdk's key admin actions minus `kms:Create*`). */
 export const ADMIN_ACTIONS = [
   'kms:CreateAlias',
@@ -125,6 +134,9 @@ export class KeyStoreKey extends Construct {
   private readonly grants: Grant[] = [];
   private readonly administrator: string;
   private readonly callerAccount: string;
+  private readonly region: string;
+  private tablesAllowed = false;
+  private readonly logGroupArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: KeyStoreKeyProps = {}) {
     super(scope, id);
@@ -159,6 +171,7 @@ export class KeyStoreKey extends Construct {
 
     this.administrator = `arn:${aws.partition}:iam::${aws.accountId}:root`;
     this.callerAccount = aws.accountId;
+    this.region = aws.region;
     const policy = Lazy.stringValue({ produce: () => Fn.jsonencode(this.policyDocument) });
 
     this.key = new KmsKey(this, 'Key', {
@@ -213,7 +226,65 @@ export class KeyStoreKey extends Construct {
           Resource: '*',
           Condition: viaServiceCondition,
         })),
+        ...(this.tablesAllowed ? this.tableStatements() : []),
+        ...(this.logGroupArns.length > 0 ? [this.logsStatement()] : []),
       ],
+    };
+  }
+
+  /**
+   * Lets DynamoDB tables be created and used with this key (docs/design.md §5): whoever deploys or reads a
+   * table in this account may use the key, but only through DynamoDB in this region (`kms:ViaService`), and
+   * DynamoDB itself may describe the key. Without it, creating a table encrypted with this key fails at
+   * apply time. Principals still need an IAM policy for the table and for `kms:*` (the account delegates to
+   * IAM here, as for any service-integrated key); Secrets Manager stays limited to the `grant*()` principals.
+   */
+  public allowDynamoDbTables(): void {
+    this.tablesAllowed = true;
+  }
+
+  /**
+   * Lets CloudWatch Logs encrypt the log groups whose ARNs match `logGroupArnPattern` (an `ArnLike` pattern,
+   * e.g. `arn:aws:logs:ap-northeast-1:111111111111:log-group:/aws/lambda/byodkim-prod-*`) with this key.
+   */
+  public allowLogGroups(logGroupArnPattern: string): void {
+    if (!this.logGroupArns.includes(logGroupArnPattern)) this.logGroupArns.push(logGroupArnPattern);
+  }
+
+  private tableStatements(): Record<string, unknown>[] {
+    const dynamodb = `dynamodb.${this.region}.amazonaws.com`;
+    return [
+      {
+        Sid: 'DynamoDbTableUse',
+        Effect: 'Allow',
+        Principal: { AWS: this.administrator },
+        Action: [...TABLE_USE_ACTIONS],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:ViaService': dynamodb, 'kms:CallerAccount': this.callerAccount } },
+      },
+      {
+        Sid: 'DynamoDbServiceDescribe',
+        Effect: 'Allow',
+        Principal: { Service: 'dynamodb.amazonaws.com' },
+        Action: ['kms:Describe*', 'kms:Get*', 'kms:List*'],
+        Resource: '*',
+      },
+    ];
+  }
+
+  private logsStatement(): Record<string, unknown> {
+    return {
+      Sid: 'CloudWatchLogsUse',
+      Effect: 'Allow',
+      Principal: { Service: `logs.${this.region}.amazonaws.com` },
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Resource: '*',
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn':
+            this.logGroupArns.length === 1 ? this.logGroupArns[0] : [...this.logGroupArns],
+        },
+      },
     };
   }
 
