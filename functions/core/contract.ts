@@ -15,6 +15,7 @@
  */
 import { ValidationError } from './errors';
 import { domainProblem, selectorProblem } from './names';
+import { resolveDomainSpec, type DomainSpec } from './spec';
 
 // -------------------------------------------------------------------------------------------------
 // Payloads
@@ -269,3 +270,117 @@ export const METRICS = {
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricKey = keyof typeof METRICS;
+
+// -------------------------------------------------------------------------------------------------
+// The state table (DynamoDB)
+
+/**
+ * The layout of the environment's DynamoDB table: lifecycle state, audit events and the domains' specs,
+ * all in one table, one partition per domain. The construct creates the table from these names, Terraform
+ * writes the SPEC items ({@link specItem}), and the runtime adapter (`functions/adapters/dynamodb.ts`)
+ * reads and writes the rest.
+ *
+ * | `pk` | `sk` | What | Written by |
+ * | --- | --- | --- | --- |
+ * | `DOMAIN#<domain>` | `STATE` | the recorded `DomainState` (functions/lifecycle/state.ts) as JSON text (`state`), its `version` (number, the compare-and-swap), `domain`, `updatedAt`, `kind`=`STATE` | the worker, conditional on `version` |
+ * | `DOMAIN#<domain>` | `EVENT#<version, 12 digits>` (`#<n>` for a second event of one version) | one audit event (`at`, `domain`, `version`, `policy`, `message`, `actions`), expiring at `expiresAt` (epoch seconds, the table's TTL attribute) | the worker, in the same transaction as the state |
+ * | `DOMAIN#<domain>` | `SPEC` | the domain's resolved DomainSpec as a DynamoDB map (`spec`), `domain`, `kind`=`SPEC`, `specFormat` | Terraform (`aws_dynamodb_table_item`, one per domain: a plan shows the per-field diff) |
+ *
+ * The global secondary index `kind-index` (hash `kind`, range `domain`, keys only) is sparse: only SPEC and
+ * STATE items carry `kind`, so the planner lists every configured domain with one paginated Query
+ * (`kind = SPEC`), never a Scan over the audit events, and finds orphans (a STATE without a SPEC: a domain
+ * removed from the configuration, whose keys and records stay until operators decide) with a second one.
+ * Every item of one kind shares one index partition: fine for 10,000 domains (Terraform writes SPEC items
+ * rarely; STATE writes stay far below a partition's 1,000 writes per second).
+ */
+export const STATE_TABLE = {
+  /** Partition key (string): `DOMAIN#<domain>`. */
+  partitionKey: 'pk',
+  /** Sort key (string): `STATE`, `SPEC` or `EVENT#…`. */
+  sortKey: 'sk',
+  domainPrefix: 'DOMAIN#',
+  stateSortKey: 'STATE',
+  specSortKey: 'SPEC',
+  eventSortKeyPrefix: 'EVENT#',
+  /** Digits of the zero-padded version in an event's sort key, so events sort by version. */
+  eventVersionDigits: 12,
+  /** The table's TTL attribute (epoch seconds), set on event items only. */
+  ttlAttribute: 'expiresAt',
+  /** How long audit events are kept by default. */
+  eventTtlDays: 400,
+  /** The sparse index of SPEC and STATE items (keys only). */
+  kindIndex: { name: 'kind-index', partitionKey: 'kind', sortKey: 'domain' },
+  /** Attributes of the items besides the keys. */
+  attributes: {
+    kind: 'kind',
+    domain: 'domain',
+    version: 'version',
+    state: 'state',
+    updatedAt: 'updatedAt',
+    spec: 'spec',
+    specFormat: 'specFormat',
+  },
+  /** The value of `kind` on SPEC and STATE items (event items have none). */
+  kinds: { spec: 'SPEC', state: 'STATE' },
+  /** The format of a SPEC item's `spec` map; readers refuse one they do not know. */
+  specFormat: 1,
+} as const;
+
+/** `DOMAIN#example.com`. */
+export function domainPartitionKey(domain: string): string {
+  return `${STATE_TABLE.domainPrefix}${domain}`;
+}
+
+/** `EVENT#000000000042` (the first event of version 42), `EVENT#000000000042#1` (the second). */
+export function eventSortKey(version: number, index = 0): string {
+  const padded = String(version).padStart(STATE_TABLE.eventVersionDigits, '0');
+  return `${STATE_TABLE.eventSortKeyPrefix}${padded}${index > 0 ? `#${index}` : ''}`;
+}
+
+/** A DynamoDB attribute value in DynamoDB JSON, as `aws_dynamodb_table_item.item` and the SDK take it. */
+export type DynamoDbJsonValue =
+  | { readonly S: string }
+  | { readonly N: string }
+  | { readonly BOOL: boolean }
+  | { readonly NULL: true }
+  | { readonly L: readonly DynamoDbJsonValue[] }
+  | { readonly M: Readonly<Record<string, DynamoDbJsonValue>> };
+
+/** Plain JSON data in DynamoDB JSON: arrays are lists, objects maps, undefined fields left out. */
+export function toDynamoDbJson(value: unknown, path = 'value'): DynamoDbJsonValue {
+  if (value === null) return { NULL: true };
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'boolean') return { BOOL: value };
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new ValidationError('INVALID_ITEM', `${path} is not a finite number`, path);
+    return { N: String(value) };
+  }
+  if (Array.isArray(value)) return { L: value.map((item, i) => toDynamoDbJson(item, `${path}[${i}]`)) };
+  if (typeof value === 'object') {
+    const map: Record<string, DynamoDbJsonValue> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (item !== undefined) map[key] = toDynamoDbJson(item, `${path}.${key}`);
+    }
+    return { M: map };
+  }
+  throw new ValidationError('INVALID_ITEM', `${path} cannot be stored in DynamoDB (${typeof value})`, path);
+}
+
+/**
+ * The SPEC item of a domain, exactly as Terraform writes it (`aws_dynamodb_table_item.item` is
+ * `JSON.stringify(specItem(spec))`): the keys, `kind`, `domain`, `specFormat` and the spec as a map, so a
+ * plan shows `rotation.intervalDays: 180 → 90` as one changed field. The spec is resolved first (a resolved
+ * spec stays the same; anything that is not a DomainSpec field is left out).
+ */
+export function specItem(spec: DomainSpec): Record<string, DynamoDbJsonValue> {
+  const resolved = resolveDomainSpec(spec, { selectorPrefix: spec.selectorPrefix });
+  const a = STATE_TABLE.attributes;
+  return {
+    [STATE_TABLE.partitionKey]: { S: domainPartitionKey(resolved.domain) },
+    [STATE_TABLE.sortKey]: { S: STATE_TABLE.specSortKey },
+    [a.kind]: { S: STATE_TABLE.kinds.spec },
+    [a.domain]: { S: resolved.domain },
+    [a.specFormat]: { N: String(STATE_TABLE.specFormat) },
+    [a.spec]: toDynamoDbJson(resolved, 'spec'),
+  };
+}
