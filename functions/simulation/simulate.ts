@@ -2,23 +2,40 @@
  * `byodkim simulate`: many domains, years of simulated time, the real reconciler on an EventBridge-like
  * schedule (every `scheduleHours`, plus `requeueAfter` re-runs like controller-runtime), a simulated DNS
  * team, simulated operators approving manual activations, faults on every AWS call (throttling, 5xx,
- * timeouts, crashes after the side effect), duplicate concurrent invocations (at-least-once delivery) —
- * and the invariant checker after every step. Deterministic: the same options give the same report
+ * timeouts, crashes after the side effect), concurrent invocations of one domain — twins delivered at once
+ * (at-least-once delivery) and divergent pairs, the second reading the state after the first's
+ * compare-and-swap but the world before the first's actions — people who change SES and DNS by hand
+ * (people.ts), operators whose commands race the scheduled runs (operators.ts) — and the invariant
+ * checker after every step. Deterministic: the same options give the same report
  * (except `wallMs`).
  */
 import { defaultRenewBeforeDays, DEFAULTS, type DomainSpec } from '../core/spec';
 import { decide as coreDecide } from '../lifecycle/decide';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time';
 import { observe, reconcile, type DecideFn, type ReconcileResult } from '../lifecycle/reconciler';
+import type { OperatorRequest } from '../core/contract';
+import { ConflictError } from '../core/errors';
+import { dkimRecordName } from '../core/names';
+import type { LifecyclePorts } from '../lifecycle/ports';
+import { SimOperators, type ActionTally, type SimOperatorAction } from './operators';
+import { nextDelayMs, SimPeople, UnsignedLedger, type PersonChange, type UnsignedCause } from './people';
 import { RandomFaults, SimulatedCrash } from '../memory/faults';
 import { realKeyPairs } from '../memory/keys';
 import type { KeyPair } from '../lifecycle/ports';
 import { SimDnsTeam, type TeamOptions } from './dns-team';
 import { EventQueue } from './event-queue';
-import { INVARIANT_TITLES, InvariantChecker, SecretScanner, type InvariantNumber, type Violation } from './invariants';
+import {
+  INVARIANT_TITLES,
+  InvariantChecker,
+  SecretScanner,
+  answerMatches,
+  type InvariantNumber,
+  type Violation,
+} from './invariants';
 import { Prng } from './prng';
-import { World, type IdentitySetup } from './world';
-import { initialState, type DomainState } from '../lifecycle/state';
+import { World, type IdentitySetup, type RealDnsOptions } from './world';
+import type { AccessDeniedRule, RateLimit } from '../memory/faults';
+import { activeKey, initialState, type DomainState } from '../lifecycle/state';
 
 export type SimDnsMode = 'route53' | 'external' | 'delegated' | 'mixed';
 
@@ -29,6 +46,10 @@ export interface SimulationOptions {
   /** Probability that any one AWS call fails (and that an invocation is delivered twice). */
   readonly faults: number;
   readonly seed: number;
+  /** People's changes to SES or DNS behind byodkim's back, per domain per day on average. @default 0 */
+  readonly people?: number;
+  /** Operator commands at random times (racing a scheduled run), per domain per day on average. @default 0 */
+  readonly operators?: number;
   /** The regular schedule (EventBridge Scheduler). @default 6 */
   readonly scheduleHours?: number;
   /** Real key pairs: the last two are the identities' pre-existing keys, the rest the pool (default: 10 RSA-2048). */
@@ -44,7 +65,22 @@ export interface SimulationOptions {
   readonly trace?: (domain: string, at: number, line: string) => void;
   /** Adjusts the simulated world once its domains exist (tests break a service on purpose). */
   readonly adjustWorld?: (world: World) => void;
+  /**
+   * DNS as it is — several authoritative servers per zone, lagging and sometimes stale secondaries, SOA
+   * negative TTLs per zone, resolvers that SERVFAIL or time out (at `faults / 4`) — seeded by `seed`.
+   * `false`: one server per zone, no lag, no failing lookups. @default on
+   */
+  readonly realDns?: Omit<RealDnsOptions, 'seed'> | false;
+  /** SES's API rate for the account (beyond it TooManyRequestsException). @default 1 per second, burst 20 */
+  readonly sesRate?: RateLimit;
+  /** Route 53's API rate for the account. @default 10 per second, burst 50 */
+  readonly route53Rate?: RateLimit;
+  /** IAM too narrow: these actions fail with AccessDenied for these domains (`*`: all). */
+  readonly accessDenied?: readonly AccessDeniedRule[];
 }
+
+/** SES's management API rate in the simulation (SES publishes none: a conservative 1 per second). */
+export const SIM_SES_RATE: RateLimit = { perSecond: 1, burst: 20 };
 
 export interface ViolationReport extends Omit<Violation, 'at'> {
   readonly title: string;
@@ -73,7 +109,30 @@ export interface SimulationReport {
     readonly overIntervalExcused: number;
     readonly rotatedWithinInterval: boolean;
   };
+  /** Every unsigned minute, whatever the cause. */
   readonly unsignedMinutes: number;
+  /**
+   * Unsigned minutes by cause: a person's change (until the domain signs verifiably with byodkim's key
+   * again), an operator's disable / revoke / rollback, or the engine (everything else: must be 0).
+   */
+  readonly unsignedMinutesByCause: Readonly<Record<UnsignedCause, number>>;
+  /**
+   * The longest stretch of unsigned mail one person's change caused (minutes), per DNS mode: about a
+   * schedule period plus SES's reaction where byodkim writes the records, the DNS team's reaction in
+   * external mode.
+   */
+  readonly personUnsignedMaxMinutes: Readonly<Partial<Record<'route53' | 'external' | 'delegated', number>>>;
+  /** The domains with the most unsigned minutes caused by the engine (at most 5; none when all is well). */
+  readonly engineUnsignedDomains: Readonly<Record<string, number>>;
+  readonly people: { readonly changes: number; readonly byKind: Readonly<Record<PersonChange, number>> };
+  /** Every command is accounted for: issued = applied + refused + busy. */
+  readonly operators: ActionTally & {
+    readonly byAction: Readonly<Record<SimOperatorAction, ActionTally>>;
+    /** Refusals and busy answers by code. */
+    readonly codes: Readonly<Record<string, number>>;
+  };
+  /** Compare-and-swap conflicts at the state store (a write that lost to a concurrent one). */
+  readonly casConflicts: number;
   readonly dnsTeam: {
     readonly requests: number;
     readonly reminders: number;
@@ -93,15 +152,61 @@ export interface SimulationReport {
   readonly crashes: number;
   readonly failedRuns: number;
   readonly concurrentInvocations: number;
+  /** Of those, pairs whose second invocation read the state after the first's write, the world before its actions. */
+  readonly divergentInvocations: number;
   /** Checks made per invariant (an invariant the run should have exercised and that checked nothing is a violation). */
   readonly checks: Readonly<Record<InvariantNumber, number>>;
+  /** Faults by kind: calls throttled at the services' rates, per service; AccessDenied errors. */
+  readonly limits: { readonly throttled: Readonly<Record<string, number>>; readonly accessDenied: number };
   readonly wallMs: number;
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 5, 0, 0, 0);
+/** A person's or an operator's episode ends once the domain has signed verifiably this long (cache times). */
+const EPISODE_TAIL_MS = 3 * HOUR_MS;
+
+/** Hooks around every AWS call of one invocation (the divergent pairs pause and release each other). */
+interface CallHooks {
+  readonly before?: (service: string, method: string) => Promise<void> | void;
+  readonly after?: (service: string, method: string) => Promise<void> | void;
+}
+
+function hookedPorts(ports: LifecyclePorts, hooks: CallHooks): LifecyclePorts {
+  const wrap = <T extends object>(port: T, service: string): T =>
+    new Proxy(port, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        const method = String(property);
+        return async (...args: unknown[]) => {
+          await hooks.before?.(service, method);
+          const result = (await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)) as unknown;
+          await hooks.after?.(service, method);
+          return result;
+        };
+      },
+    });
+  return {
+    ...ports,
+    ses: wrap(ports.ses, 'ses'),
+    dnsWriter: wrap(ports.dnsWriter, 'route53'),
+    keyStore: wrap(ports.keyStore, 'keyStore'),
+    stateStore: wrap(ports.stateStore, 'stateStore'),
+    notifier: wrap(ports.notifier, 'notifier'),
+  };
+}
 const MAX_STEPS = 24;
 /** Real RSA-2048 pairs generated once per simulation (see memory/keys.ts): 10 × 150-day rotations > 3 years. */
 export const KEY_POOL_SIZE = 10;
+/**
+ * The pool for a run: operators' rotations and revocations (about half of their commands) use keys up
+ * faster than the schedule; a domain must not be handed a key again while the checker still remembers
+ * its last use (see the checker's reuse gap).
+ */
+export function keyPoolSize(options: Pick<SimulationOptions, 'operators' | 'days'>): number {
+  return Math.min(40, KEY_POOL_SIZE + Math.ceil(0.5 * (options.operators ?? 0) * options.days));
+}
+
 /** Pairs reserved for keys the identities had before byodkim (never handed out by the pool). */
 const LEGACY_KEYS = 2;
 
@@ -154,32 +259,34 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const end = start + options.days * DAY_MS;
   const period = (options.scheduleHours ?? 6) * HOUR_MS;
   // The pool byodkim draws from, and separate pairs for the keys identities already had before adoption.
-  const all = options.keyPairs ?? realKeyPairs(KEY_POOL_SIZE + LEGACY_KEYS);
+  const all = options.keyPairs ?? realKeyPairs(keyPoolSize(options) + LEGACY_KEYS);
   const pairs = all.slice(0, all.length - LEGACY_KEYS);
   const legacyPairs = all.slice(all.length - LEGACY_KEYS);
   const decide = options.decide ?? coreDecide;
   const faults = new RandomFaults(options.faults, rng.fork('faults'));
-  let concurrent = false;
+  /** Invocations of one domain running concurrently: the gate interleaves their AWS calls. */
+  let concurrent = 0;
   const interleave = rng.fork('interleave');
-  // DNS flakiness is a function of (server, name, minute): a replay in the same minute sees the same world.
-  const flakeSeed = rng.fork('dns-flake').int(0, 2 ** 31);
-  const flaky = (server: string, name: string, t: number) => {
-    let h = flakeSeed ^ Math.floor(t / MINUTE_MS);
-    const key = `${server} ${name}`;
-    for (let i = 0; i < key.length; i += 1) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-    return h / 4294967296 < options.faults / 4;
-  };
+  const divergentRng = rng.fork('divergent');
+  const peopleRng = rng.fork('people');
+  const operatorsRng = rng.fork('operator-commands');
+  // DNS as it is; lookup failures are a function of (server, name, minute): a replay in the same minute
+  // sees the same world.
+  const dnsSeed = rng.fork('dns-flake').int(0, 2 ** 31);
   const world: World = new World({
     start,
     keys: pairs,
     faults,
     gate: async () => {
-      if (!concurrent) return;
+      if (concurrent === 0) return;
       for (let i = interleave.int(0, 2); i > 0; i -= 1) await Promise.resolve();
     },
-    dnsFlake: (server: string, name: string) =>
-      server.startsWith('resolver') && flaky(server, name, world.clock.now()) ? 'timeout' : undefined,
+    ...(options.realDns === false
+      ? {}
+      : { realDns: { seed: dnsSeed, failureRate: options.faults / 4, ...options.realDns } }),
+    sesRate: options.sesRate ?? SIM_SES_RATE,
+    ...(options.route53Rate ? { route53Rate: options.route53Rate } : {}),
+    ...(options.accessDenied ? { accessDenied: options.accessDenied } : {}),
   });
   world.notifier.keep = false;
   world.metrics.keep = false;
@@ -242,11 +349,32 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       keyStore: world.keyStore,
       specOf: (d) => world.spec(d),
       teamLate: (d, from, to) => team.mayExcuse(d, from, to),
-      operatorTouched: () => false,
+      operatorTouched: (d) => {
+        // A rollback brings back a key with its first activation date: invariant 4 is excused for the
+        // interval that follows it (a fresh rotation starts at once, but may need the DNS team).
+        const at = heldUp.get(d);
+        return at !== undefined && world.clock.now() - at <= world.spec(d).rotation.intervalDays * DAY_MS;
+      },
       sendingFrom: (d) => sendingFrom.get(d),
+      changedByPerson: (name, at) => people.changedByPerson(name, at),
     },
     scanner,
   );
+  const people = new SimPeople(peopleRng, world, legacyPairs, schedule);
+  const heldUp = new Map<string, number>();
+  const ledger = new UnsignedLedger((d) => checker.unsignedMinutesOf(d), EPISODE_TAIL_MS);
+  const operators = new SimOperators({ rng: operatorsRng, world, checker, decide, maxSteps: MAX_STEPS });
+  // Compare-and-swap conflicts, counted where they happen: at the state store.
+  let casConflicts = 0;
+  const save = world.stateStore.save.bind(world.stateStore);
+  world.stateStore.save = async (...args) => {
+    try {
+      return await save(...args);
+    } catch (error) {
+      if (error instanceof ConflictError) casConflicts += 1;
+      throw error;
+    }
+  };
 
   // Everything that leaves the key store's boundary is scanned (invariant 6) and counted.
   const tally = { requests: 0, reminders: 0, escalations: 0, corrections: 0 };
@@ -257,6 +385,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   world.stateStore.onEvents = (events) => {
     checker.eventsRecorded(events);
     for (const e of events) {
+      operators.recorded(e);
       checker.scan(e.domain, e.at, 'an audit event', `${e.message} ${e.actions.join(' ')}`);
       options.trace?.(
         e.domain,
@@ -292,7 +421,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     team.receive(n);
     if (n.kind === 'approval-needed') {
       const at = world.clock.now() + operatorRng.between(1, 48) * HOUR_MS;
-      schedule(at, n.domain, () => operatorApprove(n.domain));
+      schedule(at, n.domain, () => race(n.domain, { kind: 'operator', action: 'approve', domain: n.domain }));
     }
   });
   // Keys byodkim generates are "ours" for checks 2–4 as soon as they are stored.
@@ -306,6 +435,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   let steps = 0;
   let failedRuns = 0;
   let concurrentInvocations = 0;
+  let divergentInvocations = 0;
   const generation = new Map<string, number>();
   const offsets = new Map<string, number>();
   domains.forEach((d, i) => offsets.set(d, Math.floor((i * period) / Math.max(1, domains.length))));
@@ -320,15 +450,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     schedule(at, domain, () => (generation.get(domain) === gen ? runDomain(domain) : undefined));
   };
 
-  async function invoke(domain: string, command?: { action: 'approve' }): Promise<ReconcileResult | 'crashed'> {
+  async function invoke(domain: string, ports: LifecyclePorts = world.ports): Promise<ReconcileResult | 'crashed'> {
     world.forDomain(domain);
     try {
-      return await reconcile(world.spec(domain), world.ports, {
-        decide,
-        maxSteps: MAX_STEPS,
-        describe: false,
-        ...(command ? { command } : {}),
-      });
+      return await reconcile(world.spec(domain), ports, { decide, maxSteps: MAX_STEPS, describe: false });
     } catch (error) {
       if (error instanceof SimulatedCrash) return 'crashed';
       throw error;
@@ -371,67 +496,171 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     return result.requeueAfterMs !== undefined ? now + Math.max(result.requeueAfterMs, 1000) : Infinity;
   }
 
-  async function runDomain(domain: string): Promise<void> {
+  /**
+   * Two invocations of one domain that start from different reads: the second loads the state after the
+   * first recorded its step (compare-and-swap) but observes the world before the first's actions ran —
+   * the first is paused right after its write until the second has observed. A lost update shows.
+   */
+  async function divergentPair(domain: string): Promise<(ReconcileResult | 'crashed')[]> {
+    let releaseFirst!: () => void;
+    const firstPaused = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let startSecond!: () => void;
+    const secondStarts = new Promise<void>((resolve) => (startSecond = resolve));
+    let paused = false;
+    const firstPorts = hookedPorts(world.ports, {
+      after: async (service, method) => {
+        if (paused || service !== 'stateStore' || method !== 'save') return;
+        paused = true;
+        startSecond();
+        await firstPaused;
+      },
+    });
+    const secondPorts = hookedPorts(world.ports, {
+      before: async (service, method) => {
+        if (service !== 'stateStore' || method !== 'save') return;
+        // Observed: let the first carry out its actions, and race it from here on.
+        releaseFirst();
+        for (let i = interleave.int(0, 6); i > 0; i -= 1) await Promise.resolve();
+      },
+    });
+    const first = invoke(domain, firstPorts).finally(startSecond);
+    const second = secondStarts.then(() => invoke(domain, secondPorts)).finally(releaseFirst);
+    return Promise.all([first, second]);
+  }
+
+  async function runDomain(domain: string, racing = false): Promise<void> {
     const now = world.clock.now();
     runs += 1;
     let next: number;
-    concurrent = runRng.chance(options.faults);
-    if (concurrent) {
+    if (!racing && runRng.chance(options.faults)) {
       concurrentInvocations += 1;
-      const results = await Promise.all([invoke(domain), invoke(domain)]);
-      concurrent = false;
+      concurrent += 1;
+      let results: (ReconcileResult | 'crashed')[];
+      try {
+        if (divergentRng.chance(0.5)) {
+          divergentInvocations += 1;
+          results = await divergentPair(domain);
+        } else {
+          results = await Promise.all([invoke(domain), invoke(domain)]);
+        }
+      } finally {
+        concurrent -= 1;
+      }
       next = Math.min(...results.map((r) => settle(domain, r, now)));
     } else {
       const result = await invoke(domain);
       next = settle(domain, result, now);
-      if (result !== 'crashed' && result.outcome === 'done' && result.requeueAfterMs !== 0) await replay(domain, now);
+      if (!racing && result !== 'crashed' && result.outcome === 'done' && result.requeueAfterMs !== 0)
+        await replay(domain, now);
     }
     scheduleRun(domain, Math.min(next, nextPeriodic(domain, now)));
   }
 
-  async function operatorApprove(domain: string): Promise<void> {
-    const issuedAt = world.clock.now();
-    const result = await invoke(domain, { action: 'approve' });
-    // Acknowledged: the command was applied (its step recorded), or the run says done (invariant 9 then
-    // finds out whether it was recorded at all).
-    if (result !== 'crashed' && result.outcome !== 'refused' && result.outcome !== 'conflict') {
-      const step = result.steps.find((s) => s.policy === 'command:approve');
-      if (step || result.outcome === 'done')
-        checker.commandAcknowledged(domain, {
-          action: 'approve',
-          issuedAt,
-          ...(step ? { version: step.version } : {}),
-        });
+  /** An operator's command, racing a run of the same domain (started at the same instant, interleaved). */
+  async function race(domain: string, request: OperatorRequest): Promise<void> {
+    concurrent += 1;
+    try {
+      await Promise.all([command(request), runDomain(domain, true)]);
+    } finally {
+      concurrent -= 1;
     }
-    if (result === 'crashed' || result.outcome === 'failed' || result.outcome === 'conflict') {
-      schedule(world.clock.now() + HOUR_MS, domain, () => operatorApprove(domain));
+  }
+
+  async function command(request: OperatorRequest): Promise<void> {
+    const domain = request.domain;
+    const issued = await operators.issue(request);
+    const now = world.clock.now();
+    const again = (after: number, next: OperatorRequest = request) =>
+      schedule(now + after, domain, () => race(domain, next));
+    if (issued.outcome === 'busy') {
+      // Nothing changed: the operator sends it again later (a busy approval or enable must not be lost).
+      if (request.action === 'approve' || request.action === 'enable') again(HOUR_MS);
+      return;
     }
+    if (issued.outcome === 'refused') return;
+    if (request.action === 'disable' || request.action === 'revoke' || request.action === 'rollback')
+      ledger.open(domain, 'operator', issued.issuedAt);
+    if (request.action === 'rollback' || request.action === 'disable') heldUp.set(domain, now);
+    // Whoever disabled signing enables it again later.
+    if (request.action === 'disable' && recorded(domain)?.signingDisabledAt !== undefined)
+      again(operatorRng.between(1, 48) * HOUR_MS, {
+        kind: 'operator',
+        action: 'enable',
+        domain,
+        actor: 'sim-operator',
+      });
+  }
+
+  function recorded(domain: string): DomainState | undefined {
+    const raw = world.stateStore.raw(domain);
+    return raw ? (JSON.parse(raw) as DomainState) : undefined;
+  }
+
+  async function personChanges(domain: string): Promise<void> {
+    const act = await people.act(domain, recorded(domain));
+    if (act) ledger.open(domain, 'person', world.clock.now(), act.brokeActiveRecord, world.spec(domain).dns.kind);
+    schedule(world.clock.now() + nextDelayMs(peopleRng, options.people!), domain, () => personChanges(domain));
+  }
+
+  async function operatorCommands(domain: string): Promise<void> {
+    await race(domain, operators.choose(domain, recorded(domain)));
+    schedule(world.clock.now() + nextDelayMs(operatorsRng, options.operators!), domain, () => operatorCommands(domain));
+  }
+
+  /** Signing verifiably with byodkim's active key (or as adopted, before the first activation), nothing held off. */
+  function healthy(domain: string, now: number): boolean {
+    const state = recorded(domain);
+    const identity = world.ses.peek(domain);
+    if (!state || !identity || !identity.enabled || identity.status !== 'SUCCESS') return false;
+    if (state.signingDisabledAt !== undefined || state.compromiseHoldAt !== undefined || state.switching) return false;
+    const active = activeKey(state);
+    if (!active?.publicKey) return identity.origin !== undefined;
+    if (identity.origin !== 'EXTERNAL' || identity.tokens[0] !== active.selector) return false;
+    if (identity.publicKey !== active.publicKey) return false;
+    return answerMatches(world.dns.resolve(dkimRecordName(active.selector, domain), now).answer, active.publicKey);
+  }
+
+  /** The checker after an event, with the unsigned minutes booked to their cause. */
+  function check(domain: string, at: number): void {
+    if (ledger.suspendsActiveRecordCheck(domain)) {
+      // A person broke the record SES signs with: invariant 2 cannot hold until the engine repairs it.
+      world.ses.refresh(domain);
+      ledger.book(domain, () => checker.account(domain, at));
+    } else {
+      ledger.book(domain, () => checker.checkDomain(domain, at));
+    }
+    if (ledger.isOpen(domain)) ledger.settle(domain, at, healthy(domain, at));
   }
 
   for (const domain of domains) {
     checker.account(domain, start);
     scheduleRun(domain, start + offsets.get(domain)!);
+    if (options.people) schedule(start + nextDelayMs(peopleRng, options.people), domain, () => personChanges(domain));
+    if (options.operators)
+      schedule(start + nextDelayMs(operatorsRng, options.operators), domain, () => operatorCommands(domain));
   }
   for (;;) {
     const event = queue.peek();
     if (!event || event.at > end) break;
     queue.pop();
     world.clock.set(event.at);
-    checker.account(event.domain, event.at);
+    ledger.book(event.domain, () => checker.account(event.domain, event.at));
     await event.run();
-    checker.checkDomain(event.domain, event.at);
+    check(event.domain, event.at);
   }
   world.clock.set(end);
   faults.enabled = false;
+  world.limits.throttling = false;
   for (const domain of domains) {
-    checker.account(domain, end);
+    ledger.book(domain, () => checker.account(domain, end));
     // A last, fault-free run: the replay check is about a run that completed, and the domain's last run may
     // have failed (its backoff over by now) or work may be due since it.
     const result = await invoke(domain);
-    checker.checkDomain(domain, end);
+    check(domain, end);
     if (result !== 'crashed' && result.outcome === 'done' && result.requeueAfterMs !== 0) await replay(domain, end);
   }
 
+  ledger.finish();
   checker.finish(end);
   const ages = checker.keyAges(end);
   const finalStates = domains.map((d) => JSON.parse(states.get(d) ?? 'null') as DomainState | null);
@@ -467,6 +696,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       rotatedWithinInterval: ages.overInterval === ages.overIntervalExcused,
     },
     unsignedMinutes: checker.totalUnsignedMinutes(),
+    unsignedMinutesByCause: { ...ledger.minutes },
+    personUnsignedMaxMinutes: { ...ledger.personMaxPerChange },
+    engineUnsignedDomains: Object.fromEntries([...ledger.engineByDomain].sort((a, b) => b[1] - a[1]).slice(0, 5)),
+    people: { changes: people.total, byKind: { ...people.made } },
+    operators: { ...operators.totals(), byAction: { ...operators.byAction }, codes: { ...operators.codes } },
+    casConflicts,
     dnsTeam: {
       requests: tally.requests,
       reminders: tally.reminders,
@@ -487,7 +722,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     crashes: faults.crashes,
     failedRuns,
     concurrentInvocations,
+    divergentInvocations,
     checks: { ...checker.checks },
+    limits: {
+      throttled: world.limits.throttled(),
+      accessDenied: [...world.limits.denied.values()].reduce((a, b) => a + b, 0),
+    },
     wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
   };
 }
