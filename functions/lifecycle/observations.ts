@@ -118,7 +118,8 @@ export interface RecordCheck {
   readonly unobserved: boolean;
 }
 
-const memo = new WeakMap<TxtAnswer, Map<string, RecordDiagnosis>>();
+/** Diagnoses per answer, selector and public key (nested: no key strings built on the hot path). */
+const memo = new WeakMap<TxtAnswer, Map<string, Map<string, RecordDiagnosis>>>();
 
 function diagnose(
   spec: DomainSpec,
@@ -129,16 +130,20 @@ function diagnose(
 ): RecordDiagnosis {
   // Answers are immutable and repeat run after run: diagnose each (answer, key) pair once.
   if (doubled) return diagnoseRecord({ selector, domain: spec.domain, publicKey }, answer, doubled);
-  let byKey = memo.get(answer);
+  let bySelector = memo.get(answer);
+  if (!bySelector) {
+    bySelector = new Map();
+    memo.set(answer, bySelector);
+  }
+  let byKey = bySelector.get(selector);
   if (!byKey) {
     byKey = new Map();
-    memo.set(answer, byKey);
+    bySelector.set(selector, byKey);
   }
-  const memoKey = `${selector}\u0000${publicKey}`;
-  let result = byKey.get(memoKey);
+  let result = byKey.get(publicKey);
   if (!result) {
     result = diagnoseRecord({ selector, domain: spec.domain, publicKey }, answer);
-    byKey.set(memoKey, result);
+    byKey.set(publicKey, result);
   }
   return result;
 }

@@ -4,6 +4,7 @@
  * tests and docs use the formulas as they are.
  */
 import type { DomainSpec } from '../core/spec';
+import type { TxtAnswer } from '../dkim/dns-answer';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time';
 import { EXTERNAL_RECORD_TTL_SECONDS, ROUTE53_RECORD_TTL_SECONDS, type RequestStage } from './notifications';
 import type { DnsTeamRequest, FailureRecord, KeyRecord } from './state';
@@ -14,7 +15,10 @@ export const ROUTE53_POLL_MS = MINUTE_MS;
 export const PROPAGATION_POLL_MS = 5 * MINUTE_MS;
 /** How often to look at SES while it checks the record after a switch. */
 export const SES_PENDING_POLL_MS = 5 * MINUTE_MS;
-/** A negative answer (NXDOMAIN) may be cached this long (Route 53's default SOA: 900 s). */
+/**
+ * A negative answer (NXDOMAIN) may be cached this long (Route 53's default SOA: 900 s) — the floor: a
+ * zone's own SOA may say longer, and the answers carry it (`TxtAnswer.negativeTtl`).
+ */
 export const NEGATIVE_CACHE_SECONDS = 900;
 /** Secrets Manager keeps a deleted key recoverable this long (the maximum it allows). */
 export const KEY_RECOVERY_WINDOW_DAYS = 30;
@@ -40,10 +44,17 @@ export function backoffDelayMs(failure: Pick<FailureRecord, 'count' | 'transient
     : Math.min(HOUR_MS * 2 ** (n - 1), 32 * HOUR_MS);
 }
 
-/** How long a record must have been verified everywhere before SES is switched to it (resolver caches). */
-export function propagationSoakMs(spec: DomainSpec): number {
+/**
+ * How long a record must have been verified everywhere before SES is switched to it (resolver caches):
+ * the longest of the TTL byodkim asks for, the negative-caching floor, and the TTLs the DNS answers carry
+ * — the record's own TTL as published and the zone's SOA negative TTL (RFC 2308). A receiver's resolver
+ * may hold an NXDOMAIN from before the record existed that long: the zone decides, not a constant.
+ */
+export function propagationSoakMs(spec: DomainSpec, answers: readonly TxtAnswer[] = []): number {
   const ttl = spec.dns.kind === 'external' ? EXTERNAL_RECORD_TTL_SECONDS : ROUTE53_RECORD_TTL_SECONDS;
-  return Math.max(ttl, NEGATIVE_CACHE_SECONDS) * 1000;
+  let seconds = Math.max(ttl, NEGATIVE_CACHE_SECONDS);
+  for (const answer of answers) seconds = Math.max(seconds, answer.ttl ?? 0, answer.negativeTtl ?? 0);
+  return seconds * 1000;
 }
 
 /** When the active key's scheduled rotation starts: `activatedAt + interval − renewBefore`. */

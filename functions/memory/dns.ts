@@ -67,9 +67,28 @@ export function serverLabel(index: number): string {
 
 export const AUTHORITATIVE_SERVER = serverLabel(0);
 
+const indexOfLabel = new Map<string, number>();
+
 function serverIndex(server: string): number {
-  const match = /^authoritative:ns(\d+)$/.exec(server);
-  return match ? Number(match[1]) - 1 : 0;
+  let index = indexOfLabel.get(server);
+  if (index === undefined) {
+    const match = /^authoritative:ns(\d+)$/.exec(server);
+    index = match ? Number(match[1]) - 1 : 0;
+    indexOfLabel.set(server, index);
+  }
+  return index;
+}
+
+const labelLists: string[][] = [];
+
+/** `ns1` … `ns<count>` (shared, frozen lists). */
+function labels(count: number): readonly string[] {
+  let list = labelLists[count];
+  if (!list) {
+    list = Object.freeze(Array.from({ length: count }, (_, i) => serverLabel(i))) as string[];
+    labelLists[count] = list;
+  }
+  return list;
 }
 
 const DEFAULT_ZONE: Zone = { apex: '', servers: 1, negativeTtl: DEFAULT_NEGATIVE_TTL };
@@ -85,6 +104,14 @@ export function mix(seed: number, ...parts: readonly (string | number)[]): numbe
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
   h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
   return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** `mix` of a hash and an integer (cheap: for hashes taken again and again with a changing number). */
+export function mixInt(h: number, n: number): number {
+  let x = (h ^ Math.imul(n | 0, 0x9e3779b1) ^ Math.floor(n / 4294967296)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
 }
 
 /** A uniform number in [0, 1) from `mix`. */
@@ -119,7 +146,11 @@ export function route53Lag(seed: number, syncMs: number): (index: number, name: 
 
 export class SimDns {
   private readonly names = new Map<string, Entry[]>();
-  private readonly answers = new Map<string, { key: unknown[]; answer: TxtAnswer }>();
+  /** The last answer per name and server, with the entries it came from (answers are shared while unchanged). */
+  private readonly answers = new Map<
+    string,
+    { server: string; entries: (Entry | undefined)[]; result: { answer: TxtAnswer; ttl: number } }[]
+  >();
   private readonly zones = new Map<string, Zone>();
   private readonly zoneOfName = new Map<string, Zone>();
 
@@ -154,16 +185,15 @@ export class SimDns {
   }
 
   /** The authoritative servers of the zone `name` is in, primary first. */
-  servers(name: string): string[] {
-    const count = this.zone(name.toLowerCase()).servers;
-    return Array.from({ length: count }, (_, i) => serverLabel(i));
+  servers(name: string): readonly string[] {
+    return labels(this.zone(name.toLowerCase()).servers);
   }
 
   /**
    * The labels to ask for `name` at `t` so that every server of every zone on its CNAME chain is asked:
    * `ns1` … `nsK`, K the most servers of any zone on the chain (a zone with fewer is asked at `index mod n`).
    */
-  serversFor(name: string, t: number): string[] {
+  serversFor(name: string, t: number): readonly string[] {
     let current = name.toLowerCase();
     let count = this.zone(current).servers;
     for (let depth = 0; depth < MAX_CNAME_DEPTH; depth += 1) {
@@ -172,7 +202,7 @@ export class SimDns {
       current = cname.toLowerCase();
       count = Math.max(count, this.zone(current).servers);
     }
-    return Array.from({ length: count }, (_, i) => serverLabel(i));
+    return labels(count);
   }
 
   /** The zone's SOA negative-caching TTL (seconds) for `name`. */
@@ -227,17 +257,43 @@ export class SimDns {
 
   /**
    * What `server` answers at `t`, following CNAMEs (a hop into a zone with fewer servers is asked at
-   * `index mod n`). `ttl`: the positive TTL (the smallest on the chain) or the zone's negative TTL.
+   * `index mod n`). `ttl`: the positive TTL (the smallest on the chain), or for a negative answer the
+   * negative TTL — the longest SOA negative TTL of the zones on the chain (the answer's `negativeTtl`).
    * Answers are shared objects while the data is unchanged, so consumers can memoize on identity.
    */
   resolve(name: string, t: number, server: string = AUTHORITATIVE_SERVER): { answer: TxtAnswer; ttl: number } {
     const index = serverIndex(server);
+    const lower = name.toLowerCase();
+    const slots = this.answers.get(lower);
+    const cached = slots?.[index];
+    if (cached && cached.server === server) {
+      // The same entries on the whole chain as last time: the same answer object.
+      let current = lower;
+      let same = true;
+      for (let depth = 0; depth < cached.entries.length; depth += 1) {
+        const entry = this.entry(current, t, index);
+        if (entry !== cached.entries[depth]) {
+          same = false;
+          break;
+        }
+        const cname = entry?.rrset?.cname;
+        if (!cname) {
+          same = depth === cached.entries.length - 1;
+          break;
+        }
+        current = cname.toLowerCase();
+      }
+      if (same) return cached.result;
+    }
     const chain: string[] = [];
-    const entries: unknown[] = [server];
-    let current = name.toLowerCase();
+    const entries: (Entry | undefined)[] = [];
+    let current = lower;
     let ttl = Number.POSITIVE_INFINITY;
     let rrset: RRset | undefined;
+    // The longest negative TTL of the zones on the chain: an NXDOMAIN for any hop may be cached that long.
+    let negativeTtl = 0;
     for (let depth = 0; depth <= MAX_CNAME_DEPTH; depth += 1) {
+      negativeTtl = Math.max(negativeTtl, this.zone(current).negativeTtl);
       const entry = this.entry(current, t, index);
       entries.push(entry);
       rrset = entry?.rrset;
@@ -245,12 +301,6 @@ export class SimDns {
       if (!rrset?.cname) break;
       chain.push(rrset.cname);
       current = rrset.cname.toLowerCase();
-    }
-    const negativeTtl = this.zone(current).negativeTtl;
-    const cacheKey = `${server}\u0000${name.toLowerCase()}`;
-    const cached = this.answers.get(cacheKey);
-    if (cached && cached.key.length === entries.length && cached.key.every((e, i) => e === entries[i])) {
-      return { answer: cached.answer, ttl: cached.answer.outcome === 'answer' ? ttl : negativeTtl };
     }
     const records = rrset?.txt ?? [];
     const outcome: TxtAnswer['outcome'] = records.length > 0 ? 'answer' : rrset ? 'nodata' : 'nxdomain';
@@ -263,8 +313,11 @@ export class SimDns {
       ...(outcome === 'answer' ? { ttl } : {}),
       negativeTtl,
     };
-    this.answers.set(cacheKey, { key: entries, answer });
-    return { answer, ttl: outcome === 'answer' ? ttl : negativeTtl };
+    const result = { answer, ttl: outcome === 'answer' ? ttl : negativeTtl };
+    const list = slots ?? [];
+    list[index] = { server, entries, result };
+    if (!slots) this.answers.set(lower, list);
+    return result;
   }
 }
 
@@ -275,6 +328,7 @@ export class SimDns {
  */
 export class CachingResolver {
   private readonly cache = new Map<string, { answer: TxtAnswer; expiresAt: number; source: TxtAnswer }>();
+  private readonly bases = new Map<string, number>();
 
   constructor(
     readonly server: string,
@@ -285,8 +339,15 @@ export class CachingResolver {
 
   private fetch(name: string, t: number): { answer: TxtAnswer; ttl: number } {
     const servers = this.seed === undefined ? [AUTHORITATIVE_SERVER] : this.dns.servers(name);
-    const choice =
-      servers.length === 1 ? 0 : mix(this.seed ?? 0, this.server, name, Math.floor(t / 1000)) % servers.length;
+    let choice = 0;
+    if (servers.length > 1) {
+      let base = this.bases.get(name);
+      if (base === undefined) {
+        base = mix(this.seed ?? 0, this.server, name);
+        this.bases.set(name, base);
+      }
+      choice = mixInt(base, Math.floor(t / 1000)) % servers.length;
+    }
     return this.dns.resolve(name, t, servers[choice]);
   }
 

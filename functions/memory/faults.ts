@@ -194,7 +194,8 @@ export class ServiceLimits {
   readonly buckets = new Map<string, TokenBucket>();
   /** AccessDenied errors thrown, per `domain action`. */
   readonly denied = new Map<string, number>();
-  enabled = true;
+  /** Rate limits apply (AccessDenied rules always do: IAM does not relent). */
+  throttling = true;
 
   constructor(
     private readonly now: () => number,
@@ -206,7 +207,6 @@ export class ServiceLimits {
   }
 
   readonly guard: CallGuard = (service, method, args) => {
-    if (!this.enabled) return undefined;
     if (this.rules.length > 0) {
       const target = this.target(service, method, args);
       const rule =
@@ -223,7 +223,7 @@ export class ServiceLimits {
         return accessDenied(service, target);
       }
     }
-    const bucket = this.buckets.get(service);
+    const bucket = this.throttling ? this.buckets.get(service) : undefined;
     if (bucket && !bucket.take(this.now())) {
       return service === 'ses'
         ? new TransientError('THROTTLED', `ses ${method}: TooManyRequestsException: Too Many Requests`, service)

@@ -11,10 +11,10 @@
  * for invariants 5 and 9.
  *
  *  1. SES is never switched to a selector whose record is not verified, byte-exact, in DNS
- *     → at every PutEmailIdentityDkimSigningAttributes, the record matches on the authoritative servers
- *       and on every public resolver.
+ *     → at every PutEmailIdentityDkimSigningAttributes, the record matches on EVERY authoritative server
+ *       of the zone (a lagging secondary included) and on every public resolver.
  *  2. While a selector is active its record resolves and matches, and its private key is stored
- *     → whenever SES is set to sign with a byodkim key.
+ *     → whenever SES is set to sign with a byodkim key, on every authoritative server.
  *  3. A key is destroyed only after grace + revoked/removed → at every key store deletion, SES last
  *     signed with it ≥ grace ago (unless declared compromised) and DNS no longer publishes it.
  *  4. No key signs longer than the interval, unless the DNS team answered after the lead time.
@@ -24,9 +24,12 @@
  *  7. Replay / crash converges → after every completed run, an immediate replay decides nothing new;
  *     a run that never settles within the step budget is a violation.
  *  8. A retired selector stays published, unchanged, for its whole grace period → from the moment SES
- *     last signed with a byodkim key that SES then stopped using, for `graceDays`, the authoritative
- *     servers answer with exactly its record at every change of the name (unless an operator declared
- *     the key compromised: a revoke cuts the grace period).
+ *     last signed with a byodkim key that SES then stopped using, for `graceDays`, every authoritative
+ *     server answers with exactly its record at every change of the name on any of them (unless an
+ *     operator declared the key compromised: a revoke cuts the grace period).
+ *
+ * "The authoritative servers" are all of them: every server of the zone and of every zone on the CNAME
+ * chain (`SimDns.serversFor`), each asked itself — a receiver's resolver may ask any of them.
  *  9. Every recorded state version is exactly the previous one plus one, and no acknowledged operator
  *     command is lost → every state item written, and every command the driver reports as acknowledged
  *     is in the recorded history (its `command:<action>` event, at a version no later write replaced).
@@ -216,6 +219,25 @@ function summarize(answer: DnsAnswer): string {
   return `${answer.records.length} record(s): ${values.join(', ')}`;
 }
 
+/** The answers of every authoritative server for `name` at `t` (every zone on the CNAME chain). */
+function authoritativeAnswers(dns: SimDns, name: string, t: number): { answer: DnsAnswer; ttl: number }[] {
+  return dns.serversFor(name, t).map((server) => dns.resolve(name, t, server));
+}
+
+/** The first authoritative server whose answer does not publish exactly this key, with its answer. */
+function firstMismatch(
+  dns: SimDns,
+  name: string,
+  publicKey: string,
+  t: number,
+): { server: string; answer: DnsAnswer } | undefined {
+  for (const server of dns.serversFor(name, t)) {
+    const answer = dns.resolve(name, t, server).answer;
+    if (!answerMatches(answer, publicKey)) return { server, answer };
+  }
+  return undefined;
+}
+
 function emptyCounts(): Record<InvariantNumber, number> {
   return { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0 };
 }
@@ -331,8 +353,8 @@ export class InvariantChecker {
     const identity = this.ctx.ses.peek(domain);
     if (identity?.origin === 'EXTERNAL' && identity.tokens[0] === key.selector && identity.publicKey)
       mark(identity.publicKey);
-    const answer = this.ctx.dns.resolve(recordNameOf(key.selector, domain), at).answer;
-    for (const publicKey of this.ourKeys.get(domain) ?? []) if (carries(answer, publicKey)) mark(publicKey);
+    for (const { answer } of authoritativeAnswers(this.ctx.dns, recordNameOf(key.selector, domain), at))
+      for (const publicKey of this.ourKeys.get(domain) ?? []) if (carries(answer, publicKey)) mark(publicKey);
   }
 
   /** Declared compromised at or before `t` (by the driver, or as recorded when the harness passes `stateOf`). */
@@ -462,8 +484,8 @@ export class InvariantChecker {
 
   private verifiedEverywhere(domain: string, selector: string, publicKey: string, t: number): string | undefined {
     const name = recordNameOf(selector, domain);
-    const authoritative = this.ctx.dns.resolve(name, t).answer;
-    if (!answerMatches(authoritative, publicKey)) return `the authoritative servers (${summarize(authoritative)})`;
+    const wrong = firstMismatch(this.ctx.dns, name, publicKey, t);
+    if (wrong) return `the authoritative servers (${wrong.server}: ${summarize(wrong.answer)})`;
     for (const resolver of this.ctx.resolvers) {
       const answer = resolver.peek(name, t);
       if (!answerMatches(answer, publicKey)) return `resolver ${resolver.server} (${summarize(answer)})`;
@@ -502,13 +524,13 @@ export class InvariantChecker {
     ) {
       this.checks[2] += 1;
       const selector = identity.tokens[0]!;
-      const answer = this.ctx.dns.resolve(recordNameOf(selector, domain), now).answer;
-      if (!answerMatches(answer, identity.publicKey)) {
+      const wrong = firstMismatch(this.ctx.dns, recordNameOf(selector, domain), identity.publicKey, now);
+      if (wrong) {
         this.violate(
           2,
           domain,
           now,
-          `selector ${selector} is active but its record does not match (${summarize(answer)})`,
+          `selector ${selector} is active but its record does not match on ${wrong.server} (${summarize(wrong.answer)})`,
         );
       } else if (!keyStore.holds(domain, identity.publicKey)) {
         this.violate(2, domain, now, `selector ${selector} is active but its private key is not in the key store`);
@@ -536,7 +558,8 @@ export class InvariantChecker {
         );
       }
       for (const name of names) {
-        if (carries(this.ctx.dns.resolve(name, d.at).answer, d.publicKey)) {
+        const still = authoritativeAnswers(this.ctx.dns, name, d.at).some((a) => carries(a.answer, d.publicKey));
+        if (still) {
           this.violate(3, d.domain, d.at, `key ${d.keyId} was destroyed while ${name} still publishes it`);
           break;
         }
@@ -616,13 +639,13 @@ export class InvariantChecker {
       if (t >= end) break;
       if (this.compromisedAt(w.domain, w.publicKey, w.selector, t)) return true;
       if (this.ctx.changedByPerson?.(name, t)) continue;
-      const answer = this.ctx.dns.resolve(name, t).answer;
-      if (!answerMatches(answer, w.publicKey)) {
+      const wrong = firstMismatch(this.ctx.dns, name, w.publicKey, t);
+      if (wrong) {
         this.violate(
           8,
           w.domain,
           t,
-          `selector ${w.selector} stopped signing ${((t - w.from) / DAY).toFixed(2)} days before, within its ${(w.until - w.from) / DAY}-day grace period, but the authoritative servers no longer publish its record unchanged (${summarize(answer)})`,
+          `selector ${w.selector} stopped signing ${((t - w.from) / DAY).toFixed(2)} days before, within its ${(w.until - w.from) / DAY}-day grace period, but authoritative server ${wrong.server} no longer publishes its record unchanged (${summarize(wrong.answer)})`,
         );
         return true;
       }
@@ -634,8 +657,10 @@ export class InvariantChecker {
   private cnameTargets(name: string, from: number, to: number): string[] {
     const targets = new Set<string>();
     for (const t of [from, to]) {
-      const cname = this.ctx.dns.at(name, t)?.cname;
-      if (cname) targets.add(cname);
+      for (const server of this.ctx.dns.servers(name)) {
+        const cname = this.ctx.dns.at(name, t, server)?.cname;
+        if (cname) targets.add(cname);
+      }
     }
     return [...targets];
   }
@@ -737,9 +762,10 @@ export class InvariantChecker {
       ...this.ctx.dns.changesBetween(name, from, to),
       ...targets.flatMap((t) => this.ctx.dns.changesBetween(t, from, to)),
     ];
+    // A receiver's resolver may have asked any authoritative server: every one's TTLs and answers count.
     let soak = 0;
     for (const t of [a - TTL_LOOKBACK_MS, ...changes(a - TTL_LOOKBACK_MS, b)])
-      soak = Math.max(soak, this.ctx.dns.resolve(name, t).ttl * 1000);
+      for (const { ttl } of authoritativeAnswers(this.ctx.dns, name, t)) soak = Math.max(soak, ttl * 1000);
     const points = new Set<number>([a - soak, ...changes(a - soak, b)]);
     const sorted = [...points].sort((x, y) => x - y);
     const unsigned: [number, number][] = [];
@@ -747,7 +773,7 @@ export class InvariantChecker {
     for (let i = 0; i < sorted.length; i += 1) {
       const s0 = sorted[i]!;
       const s1 = sorted[i + 1] ?? b;
-      const ok = answerMatches(this.ctx.dns.resolve(name, s0).answer, publicKey);
+      const ok = firstMismatch(this.ctx.dns, name, publicKey, s0) === undefined;
       if (ok) matchedSince ??= s0;
       else matchedSince = undefined;
       const goodFrom = matchedSince === undefined ? Infinity : matchedSince + soak;

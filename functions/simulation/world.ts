@@ -11,8 +11,8 @@ import {
   SimDns,
   mix,
   route53Lag,
+  mixInt,
   secondaryLag,
-  unit,
   type DnsFlake,
 } from '../memory/dns';
 import {
@@ -181,9 +181,19 @@ export class World {
   /** Lookups that fail, per server, name and minute (seeded): a replay in the same minute sees the same. */
   private lookupFailures(real: RealDnsOptions): DnsFlake {
     const rate = real.failureRate ?? 0;
+    const bases = new Map<string, Map<string, number>>();
     return (server, name) => {
-      const minute = Math.floor(this.clock.now() / 60_000);
-      const u = unit(real.seed, 'flake', server, name, minute);
+      let byName = bases.get(server);
+      if (!byName) {
+        byName = new Map();
+        bases.set(server, byName);
+      }
+      let base = byName.get(name);
+      if (base === undefined) {
+        base = mix(real.seed, 'flake', server, name);
+        byName.set(name, base);
+      }
+      const u = mixInt(base, Math.floor(this.clock.now() / 60_000)) / 4294967296;
       if (server.startsWith('authoritative')) return u < rate / 10 ? 'timeout' : undefined;
       if (u >= rate) return undefined;
       return u < rate / 2 ? 'servfail' : 'timeout';

@@ -1,6 +1,6 @@
 import { notify, putSigningKeyAction } from '../actions';
 import { operatorNotice } from '../notifications';
-import { checkRecord } from '../observations';
+import { checkRecord, lookupName } from '../observations';
 import { act, stored, wait, type Policy } from '../policy';
 import { APPROVAL_REMINDER_MS, PROPAGATION_POLL_MS, propagationSoakMs } from '../protocol';
 import { inFlightKey, withKey, withSwitchTo } from '../state';
@@ -54,7 +54,9 @@ export const activateVerifiedKey: Policy = {
         ],
       );
     }
-    const soakEnd = (key.dnsVerifiedAt ?? now) + propagationSoakMs(spec);
+    // The soak covers the TTLs the answers carry (the record's, the zone's SOA negative TTL).
+    const answers = obs.records[lookupName(spec, key.selector)]?.answers ?? [];
+    const soakEnd = (key.dnsVerifiedAt ?? now) + propagationSoakMs(spec, answers);
     if (now < soakEnd && !urgent) {
       return wait(`${key.selector} is verified; letting resolver caches expire before switching`, soakEnd);
     }
