@@ -101,11 +101,13 @@ export function snsSubject(n: Notification, forward = false): string {
 }
 
 /** The operators' copy of a DNS-team message SES would not send: what to do first, then the whole message. */
-export function forwardByHandText(n: Notification, reason: string): string {
+export function forwardByHandText(n: Notification, reason: string, detail?: string): string {
   const to = n.to.length > 0 ? n.to.join(', ') : '(no address configured for this domain)';
   return (
     `FORWARD BY HAND: this message for the DNS team of ${n.domain} was NOT sent (${reason}). Forward it to the DNS team as it is, then fix the sender.\n` +
-    `手動転送が必要です: ${n.domain} の DNS 管理チーム宛てのメッセージを送信できませんでした（${reason}）。以下をそのまま DNS 管理チームへ転送し、送信元の設定を修正してください。\n\n` +
+    `手動転送が必要です: ${n.domain} の DNS 管理チーム宛てのメッセージを送信できませんでした（${reason}）。以下をそのまま DNS 管理チームへ転送し、送信元の設定を修正してください。\n` +
+    (detail !== undefined ? `Why: ${detail}\n` : '') +
+    `\n` +
     `To: ${to}\n` +
     `Subject: ${mailSubject(n)}\n` +
     (n.requestId !== undefined ? `Request: ${n.requestId}\n` : '') +
@@ -175,7 +177,7 @@ export class AwsNotifier implements Notifier {
   /** The whole DNS-team message to operators, to forward by hand. */
   private async forward(n: Notification, reason: string, sesError?: ByodkimError): Promise<void> {
     try {
-      await this.publish(n, snsSubject(n, true), forwardByHandText(n, reason));
+      await this.publish(n, snsSubject(n, true), forwardByHandText(n, reason, sesError?.message));
     } catch (error) {
       if (sesError === undefined) throw error;
       const message = `the ${n.kind} for ${n.domain} reached nobody: ${sesError.message}; then ${(error as Error).message}`;

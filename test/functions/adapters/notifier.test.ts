@@ -173,6 +173,7 @@ describe('AwsNotifier against moto (SES v2 SendEmail, SNS through an SQS subscri
       /^FORWARD BY HAND: this message for the DNS team of example\.com was NOT sent \(SES refused SendEmail from byodkim@mail\.example\.org: MessageRejected\)/,
     );
     expect(second).toMatch(/^手動転送が必要です/);
+    expect(message!.Message.split('\n')[2]).toMatch(/^Why: .*Email address not verified byodkim@mail\.example\.org/);
     expect(message!.Message).toContain(`To: ${TEAM.join(', ')}`);
     expect(message!.Message).toContain(`Subject: ${renderSubject(n)}`);
     expect(message!.Message).toContain(renderText(n));
