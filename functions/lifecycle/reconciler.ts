@@ -20,6 +20,7 @@ import { observationPlan, type Observations, type RecordObservation } from './ob
 import { applyOutcome, type Action, type ActionOutcome } from './actions';
 import { decide as defaultDecide, type Decision } from './decide';
 import { backoffDelayMs } from './protocol';
+import { assertKeyForSes } from './ses-key';
 import type { LifecyclePorts } from './ports';
 import type { DomainSpec } from '../core/spec';
 import { activeKey, initialState, type DomainState } from './state';
@@ -98,6 +99,7 @@ export async function execute(spec: DomainSpec, action: Action, ports: Lifecycle
   switch (action.type) {
     case 'generate-key': {
       const pair = await ports.keyGenerator.generate(action.bits);
+      assertKeyForSes(pair.privateKey, pair.publicKey, 'keyGenerator');
       const created = await ports.keyStore.create(domain, action.keyId, pair);
       if (created === 'created') return { publicKey: pair.publicKey };
       // A concurrent or crashed run stored this key first: the stored key wins, ours is discarded.
@@ -108,6 +110,9 @@ export async function execute(spec: DomainSpec, action: Action, ports: Lifecycle
       return ports.dnsWriter.upsertTxt(action.zone, action.name, action.strings, action.ttlSeconds);
     case 'ses-put-signing-key': {
       const privateKey = await ports.keyStore.readPrivateKey(domain, action.keyId);
+      // Refused before SES sees it: an encoding SES accepts and never verifies, or another key.
+      const stored = (await ports.keyStore.list(domain)).find((k) => k.keyId === action.keyId);
+      assertKeyForSes(privateKey, stored?.publicKey, 'keyStore');
       await ports.ses.putExternalSigningKey(domain, action.selector, privateKey);
       return {};
     }
@@ -267,14 +272,21 @@ export async function reconcile(
       await ports.stateStore.save(intended, loaded.version, [{ ...event, policy }]);
     } catch (error) {
       if (!(error instanceof ConflictError)) {
-        if (isExpectedFailure(error)) return recordFailure(error, loaded);
-        throw error;
+        if (!isExpectedFailure(error)) throw error;
+        // A write that timed out may have taken effect: read it back before calling the step failed (an
+        // operator's command would otherwise be refused as "already done" when tried again).
+        if (!(error instanceof TransientError) || !(await tookEffect(intended))) return recordFailure(error, loaded);
+      } else {
+        conflicts += 1;
+        lostSteps += 1;
+        ports.logger.log('info', 'lifecycle.conflict', {
+          domain,
+          expectedVersion: loaded.version,
+          attempt: lostSteps,
+        });
+        if (lostSteps >= maxConflicts) return result('conflict');
+        continue; // another invocation moved first: re-read and decide again
       }
-      conflicts += 1;
-      lostSteps += 1;
-      ports.logger.log('info', 'lifecycle.conflict', { domain, expectedVersion: loaded.version, attempt: lostSteps });
-      if (lostSteps >= maxConflicts) return result('conflict');
-      continue; // another invocation moved first: re-read and decide again
     }
     command = undefined;
     const step: StepRecord = {
@@ -308,6 +320,17 @@ export async function reconcile(
   }
   return result('done', { requeueAfterMs: 0 });
 
+  /** Is the recorded item exactly the one this run wrote (its write took effect although it failed)? */
+  async function tookEffect(intended: DomainState): Promise<boolean> {
+    try {
+      const back = await ports.stateStore.load(domain);
+      return back?.version === intended.version && canonical(back) === canonical(intended);
+    } catch (error) {
+      if (isExpectedFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async function recordFailure(error: TransientError | ServiceError, base: DomainState): Promise<ReconcileResult> {
     const now = ports.clock.now();
     const transient = error instanceof TransientError;
@@ -329,6 +352,18 @@ export async function reconcile(
       requeueAfterMs: backoffDelayMs(failure),
     });
   }
+}
+
+/** JSON with object keys sorted and undefined fields left out: a stored item compares equal to the one written. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function emitKeyAge(ports: LifecyclePorts, spec: DomainSpec, state: DomainState, now: number): void {
