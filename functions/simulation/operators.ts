@@ -193,9 +193,11 @@ export class SimOperators {
       return { request, issuedAt, outcome: 'busy' };
     }
     this.conflicts += result.conflicts;
-    // An invocation that died before answering may have recorded the command: the operator looks
-    // (status) before counting a refusal of the command sent again (e.g. ALREADY_DISABLED).
-    const earlier = crashes > 0 && result.outcome !== 'done' ? this.lastRecorded.get(`${domain} ${action}`) : undefined;
+    // An invocation that died before answering, or a write that failed after it took effect, may have
+    // recorded the command: the operator looks (status) before counting a refusal of the command tried
+    // again (e.g. ALREADY_DISABLED).
+    const ambiguous = crashes > 0 || result.attempts > 1;
+    const earlier = ambiguous && result.outcome !== 'done' ? this.lastRecorded.get(`${domain} ${action}`) : undefined;
     if (earlier && earlier.at >= issuedAt) {
       tally.applied += 1;
       checker.commandAcknowledged(domain, { action, issuedAt, version: earlier.version });

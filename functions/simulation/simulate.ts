@@ -50,6 +50,13 @@ export interface SimulationOptions {
   readonly people?: number;
   /** Operator commands at random times (racing a scheduled run), per domain per day on average. @default 0 */
   readonly operators?: number;
+  /** Probability that a scheduled run is two concurrent invocations. @default `faults` */
+  readonly concurrency?: number;
+  /**
+   * Of the concurrent pairs, the share that diverge: the second reads the state after the first's write but
+   * the world before the first's actions (the rest are twins started at once). @default 0.5
+   */
+  readonly divergent?: number;
   /** The regular schedule (EventBridge Scheduler). @default 6 */
   readonly scheduleHours?: number;
   /** Real key pairs: the last two are the identities' pre-existing keys, the rest the pool (default: 10 RSA-2048). */
@@ -532,12 +539,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     const now = world.clock.now();
     runs += 1;
     let next: number;
-    if (!racing && runRng.chance(options.faults)) {
+    if (!racing && runRng.chance(options.concurrency ?? options.faults)) {
       concurrentInvocations += 1;
       concurrent += 1;
       let results: (ReconcileResult | 'crashed')[];
       try {
-        if (divergentRng.chance(0.5)) {
+        if (divergentRng.chance(options.divergent ?? 0.5)) {
           divergentInvocations += 1;
           results = await divergentPair(domain);
         } else {
@@ -607,7 +614,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     schedule(world.clock.now() + nextDelayMs(operatorsRng, options.operators!), domain, () => operatorCommands(domain));
   }
 
-  /** Signing verifiably with byodkim's active key (or as adopted, before the first activation), nothing held off. */
+  /**
+   * Signing verifiably with byodkim's active key — its record byte-exact on every authoritative server —
+   * (or as adopted, before the first activation), nothing held off.
+   */
   function healthy(domain: string, now: number): boolean {
     const state = recorded(domain);
     const identity = world.ses.peek(domain);
@@ -617,7 +627,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     if (!active?.publicKey) return identity.origin !== undefined;
     if (identity.origin !== 'EXTERNAL' || identity.tokens[0] !== active.selector) return false;
     if (identity.publicKey !== active.publicKey) return false;
-    return answerMatches(world.dns.resolve(dkimRecordName(active.selector, domain), now).answer, active.publicKey);
+    const name = dkimRecordName(active.selector, domain);
+    return world.dns
+      .serversFor(name, now)
+      .every((server) => answerMatches(world.dns.resolve(name, now, server).answer, active.publicKey!));
   }
 
   /** The checker after an event, with the unsigned minutes booked to their cause. */

@@ -184,6 +184,32 @@ describe('handleOperatorRequest', () => {
     expect(h.checker.violations).toEqual([]);
   });
 
+  it('a command whose write took effect but timed out is answered done, not refused when tried again', async () => {
+    const h = harness(specFor('route53'));
+    await running(h);
+    const { TransientError } = await import('../../../functions/core/errors');
+    let timeouts = 0;
+    const ports: LifecyclePorts = {
+      ...h.world.ports,
+      stateStore: {
+        load: (domain) => h.world.ports.stateStore.load(domain),
+        save: async (state, expected, events) => {
+          await h.world.ports.stateStore.save(state, expected, events);
+          if (timeouts === 0 && events?.some((e) => e.policy === 'command:disable')) {
+            timeouts += 1;
+            throw new TransientError('TIMEOUT', 'stateStore save: timed out', 'dynamodb');
+          }
+        },
+      },
+    };
+    const answer = await handleOperatorRequest(ports, h.spec, request('disable'), { sleep });
+    expect(timeouts).toBe(1);
+    expect(answer).toMatchObject({ outcome: 'done', attempts: 1 });
+    expect(answer.version).toBe(h.world.stateStore.events.find((e) => e.policy === 'command:disable')!.version);
+    // Carried out in the same invocation: SES signing is off.
+    expect((await h.world.ses.getDkim(DOMAIN))?.signingEnabled).toBe(false);
+  });
+
   it('a non-transient failure before the command is recorded is refused at once (SERVICE_ERROR)', async () => {
     const h = harness(specFor('route53'));
     await running(h);

@@ -69,7 +69,38 @@ describe('byodkim simulate', () => {
     }
   });
 
+  it('with --people, reports people’s changes, operator commands, conflicts and unsigned minutes by cause', async () => {
+    const c = capture();
+    const small = ['simulate', '--domains', '3', '--days', '120', '--faults', '0.05', '--people', '0.1', '--seed', '5'];
+    expect(await run([...small, '--json'], c.io)).toBe(0);
+    const report = JSON.parse(c.out());
+    expect(report.violations.total).toBe(0);
+    expect(report.unsignedMinutesByCause.engine).toBe(0);
+    expect(report.people.changes).toBeGreaterThan(0);
+    const o = report.operators;
+    // --operators defaults to --people; every command is accounted for.
+    expect(o.issued).toBeGreaterThan(0);
+    expect(o.issued).toBe(o.applied + o.refused + o.busy);
+    expect(report).toHaveProperty('casConflicts');
+    expect(report).toHaveProperty('divergentInvocations');
+    expect(Object.keys(report.checks)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    const t = capture();
+    expect(await run(small, t.io)).toBe(0);
+    const text = t.out();
+    for (const label of [
+      'unsigned mail',
+      '(engine 0, people',
+      'changes made by people',
+      'operator commands',
+      'compare-and-swap conflicts',
+      'checks per invariant',
+    ])
+      expect(text).toContain(label);
+  });
+
   it.each([
+    [['--people', '2'], '--people must be a probability from 0 to 1'],
+    [['--operators', 'x'], '--operators must be a probability from 0 to 1'],
     [['--dns-mode', 'bind'], '--dns-mode must be one of route53, external, delegated, mixed'],
     [['--faults', '2'], '--faults must be a probability from 0 to 0.5'],
     [['--domains', '0'], '--domains must be an integer from 1 to 999'],
