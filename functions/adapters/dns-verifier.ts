@@ -272,7 +272,13 @@ export async function lookupTxt(
       .filter((r) => r.type === RR_TYPE.TXT && r.name === current && r.strings)
       .map((r) => r.strings!);
     if (records.length > 0) {
-      return result({ name: qname, outcome: 'answer', records, cnameChain: [...chain], server: label });
+      // The TTL receivers cache it for: the smallest of the TXT records and the CNAMEs followed.
+      const ttl = Math.min(
+        ...response.answers
+          .filter((r) => (r.type === RR_TYPE.TXT && r.name === current) || r.type === RR_TYPE.CNAME)
+          .map((r) => r.ttl),
+      );
+      return result({ name: qname, outcome: 'answer', records, cnameChain: [...chain], server: label, ttl });
     }
     const inZone = (zone: string) => current === zone || current.endsWith(`.${zone}`);
     const leftTheZone =
@@ -282,7 +288,16 @@ export async function lookupTxt(
       !response.authorities.some((r) => r.type === RR_TYPE.SOA && inZone(r.name));
     if (!leftTheZone || hops >= MAX_CNAME_CHAIN) {
       const outcomeName = response.rcode === RCODE.NXDOMAIN ? 'nxdomain' : 'nodata';
-      return result({ name: qname, outcome: outcomeName, records: [], cnameChain: [...chain], server: label });
+      // RFC 2308 §3: the SOA in a negative answer carries min(SOA TTL, MINIMUM), the negative-caching TTL.
+      const soa = response.authorities.find((r) => r.type === RR_TYPE.SOA);
+      return result({
+        name: qname,
+        outcome: outcomeName,
+        records: [],
+        cnameChain: [...chain],
+        server: label,
+        ...(soa ? { negativeTtl: soa.ttl } : {}),
+      });
     }
     // The chain left this server's zone: ask the target zone's own name servers, as a resolver would.
     try {
