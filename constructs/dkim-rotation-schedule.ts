@@ -474,10 +474,28 @@ export class DkimRotationSchedule extends Construct {
         ...(route53.length > 0
           ? [
               {
+                // The record as Route 53 holds it (a DELETE must repeat it exactly).
+                Sid: 'Route53ReadRecords',
+                Effect: 'Allow' as const,
+                Action: ['route53:ListResourceRecordSets'],
+                Resource: [...new Set(route53.flatMap((s) => s.Resource as string[]))],
+              },
+              {
                 Sid: 'Route53ChangeStatus',
                 Effect: 'Allow' as const,
                 Action: ['route53:GetChange'],
                 Resource: [`arn:${aws.partition}:route53:::change/*`],
+              },
+            ]
+          : []),
+        ...(domains.some((d) => d.dnsMode === 'delegated')
+          ? [
+              {
+                // A delegated zone is named in the spec, not by id; this action takes no resource.
+                Sid: 'Route53FindDelegatedZones',
+                Effect: 'Allow' as const,
+                Action: ['route53:ListHostedZonesByName'],
+                Resource: ['*'],
               },
             ]
           : []),
