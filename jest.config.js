@@ -11,5 +11,7 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
+  // The Lambda bundles the stacks deploy (bundles/*.zip), built once per run.
+  globalSetup: '<rootDir>/scripts/jest-global-setup.cjs',
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
 };

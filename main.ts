@@ -10,7 +10,7 @@
 import { App, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { ByodkimDomain, KeyStoreKey } from './constructs';
+import { ByodkimDomain, DkimRotationSchedule, KeyStoreKey } from './constructs';
 import { environments } from './envs';
 import { EnvironmentConfigError, loadEnvironments, type EnvironmentSource } from './envs/load';
 import type { EnvironmentConfig } from './envs/schema';
@@ -33,6 +33,8 @@ export interface ByodkimStackProps {
  *   given the domain's DomainSpec whole, whose construct id is the domain's A-label (reordering domains
  *   changes nothing in Terraform). `namePrefix` is `<project>-<environment>`, the same default
  *   selectorPrefix the env file's domains get.
+ * - The key manager ({@link DkimRotationSchedule}) for all the environment's domains, on the environment's
+ *   schedule, with its log retention and deletion protection.
  */
 export class ByodkimStack extends TerraformStack {
   /** The stack name for an environment: `byodkim-<env>`. */
@@ -45,6 +47,8 @@ export class ByodkimStack extends TerraformStack {
   public readonly keyStoreKey: KeyStoreKey;
   /** One per configured domain, in the configuration's order. */
   public readonly domains: readonly ByodkimDomain[];
+  /** The key manager: schedule, planner, work queue, workers, state table. */
+  public readonly rotation: DkimRotationSchedule;
 
   constructor(scope: Construct, id: string, props: ByodkimStackProps) {
     super(scope, id);
@@ -97,6 +101,26 @@ export class ByodkimStack extends TerraformStack {
         }),
     );
 
+    this.rotation = new DkimRotationSchedule(this, 'DkimRotation', {
+      domains: this.domains,
+      environment: config.environment,
+      keyStoreKey: this.keyStoreKey,
+      namePrefix,
+      scheduleExpression: config.schedule.expression,
+      scheduleTimeZone: config.schedule.timeZone,
+      workerMaxConcurrency: config.schedule.workerMaxConcurrency,
+      logRetentionDays: config.settings.logRetentionDays,
+      operatorEmails: config.notifications.emails,
+      dnsTeamSender: config.notifications.sender,
+      deletionProtection: config.settings.deletionProtection,
+      accountId: config.aws.accountId,
+      region: config.aws.region,
+    });
+
+    new TerraformOutput(this, 'worker_function_name', {
+      description: 'The worker Lambda operators invoke directly (aws lambda invoke, npx byodkim)',
+      value: this.rotation.worker.function.functionName,
+    });
     new TerraformOutput(this, 'key_store_key_arn', {
       description: 'The KMS key that encrypts the key store (DKIM private keys and lifecycle state)',
       value: this.keyStoreKey.keyArn,

@@ -12,6 +12,7 @@ export default defineEnvironment({
   tags: { CostCenter: 'mail-platform', Owner: 'mail-ops' },
   notifications: { emails: ['dkim-dev@example.com'], locale: 'ja' },
   settings: { logRetentionDays: 7, kmsDeletionWindowDays: 7, deletionProtection: false },
+  schedule: { expression: 'cron(0 0/6 * * ? *)', timeZone: 'Asia/Tokyo' },
   domains: [
     {
       domain: 'dev.example.com',

@@ -13,6 +13,7 @@ export default defineEnvironment({
   tags: { CostCenter: 'mail-platform', Owner: 'mail-ops' },
   notifications: { emails: ['dkim-ops@example.com'], locale: 'ja' },
   settings: { logRetentionDays: 731, kmsDeletionWindowDays: 30, deletionProtection: true },
+  schedule: { expression: 'cron(0 0/6 * * ? *)', timeZone: 'Asia/Tokyo' },
   domains: [
     {
       // The DNS team publishes records by hand and needs two weeks.

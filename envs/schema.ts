@@ -25,6 +25,23 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/** The key manager's schedule when the file sets none: every 6 hours, UTC, 10 workers at once. */
+export const DEFAULT_SCHEDULE = {
+  expression: 'cron(0 0/6 * * ? *)',
+  timeZone: 'UTC',
+  workerMaxConcurrency: 10,
+} as const;
+
+/** Whether `zone` is an IANA time zone this Node.js knows (EventBridge Scheduler takes the same names). */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Tag keys the stack sets itself on every resource (provider default tags). */
 export const RESERVED_TAG_KEYS = ['Project', 'Environment', 'ManagedBy'] as const;
 
@@ -118,6 +135,17 @@ export interface EnvironmentConfig {
     readonly emails: readonly string[];
     /** @default 'ja' */
     readonly locale: Locale;
+    /** The address DNS-team change requests are sent from (an SES-verified identity). @default `byodkim@<first domain>` */
+    readonly sender: string;
+  };
+  /** When the key manager runs and how many domains it works on at once. */
+  readonly schedule: {
+    /** An EventBridge Scheduler expression. @default 'cron(0 0/6 * * ? *)' (every 6 hours) */
+    readonly expression: string;
+    /** The IANA time zone of `expression`. @default 'UTC' */
+    readonly timeZone: string;
+    /** Workers reconciling at once (2–1000). @default 10 */
+    readonly workerMaxConcurrency: number;
   };
   readonly settings: {
     /** Days CloudWatch keeps the Lambdas' logs. @default 731 (the current operations' requirement) */
@@ -236,7 +264,28 @@ const environmentShape = z.strictObject({
   notifications: z.strictObject({
     emails: z.array(email).min(1, { error: 'must name at least one address for alarms and reports' }),
     locale: locale.optional(),
+    sender: email.optional(),
   }),
+  schedule: z
+    .strictObject({
+      expression: z
+        .string()
+        .regex(/^(?:cron|rate|at)\(.+\)$/, {
+          error: 'must be an EventBridge Scheduler expression: cron(...), rate(...) or at(...)',
+        })
+        .optional(),
+      timeZone: z
+        .string()
+        .refine(isTimeZone, { error: 'must be an IANA time zone, e.g. Asia/Tokyo or UTC' })
+        .optional(),
+      workerMaxConcurrency: z
+        .number()
+        .int({ error: 'must be a whole number from 2 to 1000' })
+        .min(2, { error: 'must be a whole number from 2 to 1000' })
+        .max(1000, { error: 'must be a whole number from 2 to 1000' })
+        .optional(),
+    })
+    .optional(),
   settings: z
     .strictObject({
       logRetentionDays: z
@@ -303,7 +352,16 @@ export const environmentSchema = environmentShape.transform((input, ctx): Enviro
       ...(input.backend.kmsKeyId !== undefined ? { kmsKeyId: input.backend.kmsKeyId } : {}),
     },
     tags: input.tags ?? {},
-    notifications: { emails: input.notifications.emails, locale: input.notifications.locale ?? 'ja' },
+    notifications: {
+      emails: input.notifications.emails,
+      locale: input.notifications.locale ?? 'ja',
+      sender: input.notifications.sender ?? `byodkim@${domains[0]?.domain ?? 'invalid'}`,
+    },
+    schedule: {
+      expression: input.schedule?.expression ?? DEFAULT_SCHEDULE.expression,
+      timeZone: input.schedule?.timeZone ?? DEFAULT_SCHEDULE.timeZone,
+      workerMaxConcurrency: input.schedule?.workerMaxConcurrency ?? DEFAULT_SCHEDULE.workerMaxConcurrency,
+    },
     settings: {
       logRetentionDays: input.settings?.logRetentionDays ?? 731,
       kmsDeletionWindowDays: input.settings?.kmsDeletionWindowDays ?? 30,

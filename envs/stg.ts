@@ -12,6 +12,7 @@ export default defineEnvironment({
   tags: { CostCenter: 'mail-platform', Owner: 'mail-ops' },
   notifications: { emails: ['dkim-stg@example.com'], locale: 'ja' },
   settings: { logRetentionDays: 90, kmsDeletionWindowDays: 30, deletionProtection: false },
+  schedule: { expression: 'cron(0 0/6 * * ? *)', timeZone: 'Asia/Tokyo' },
   domains: [
     {
       domain: 'stg.example.com',

@@ -7,6 +7,7 @@
 // synthesizing". A problem in an env file is printed here once, as it is, and the CLI is not started;
 // warnings are printed here too, and the app leaves them out (BYODKIM_ENVIRONMENTS_CHECKED). The check
 // loads only envs/ (transpile-only, scripts/ts-require.cjs), not the constructs or cdktf.
+// Then the Lambda bundles are brought up to date (scripts/bundle.mjs), since the stacks deploy them.
 // The CLI runs with telemetry off and without terraform's noise (scripts/cdktf-cli.mjs).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -26,6 +27,15 @@ try {
   const reported = error?.name === 'TypeScriptSyntaxError' || (load && error instanceof load.EnvironmentConfigError);
   if (!reported) throw error;
   process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+// The Lambda bundles the stacks deploy (scripts/bundle.mjs): built when their inputs changed, else reused.
+const { bundleHandlers } = await import('./bundle.mjs');
+try {
+  await bundleHandlers();
+} catch (error) {
+  process.stderr.write(`npm run bundle failed, so the stacks cannot be synthesized:\n${error.message}\n`);
   process.exit(1);
 }
 

@@ -86,7 +86,11 @@ describe('ByodkimStack: domains and the key store key', () => {
   });
 
   it('shares one key store key among all domains', () => {
-    expect(Object.keys(prod.json.resource.aws_kms_key)).toHaveLength(1);
+    // Two keys in all: the key store key and the rotation's messaging key (queues and the operator topic).
+    expect(Object.values(prod.json.resource.aws_kms_alias).map((a) => (a as { name: string }).name)).toEqual([
+      'alias/byodkim-prod-key-store',
+      'alias/byodkim-prod-dkim-messaging',
+    ]);
     expect(prod.stack.domains.every((d) => d.encryptionKey === prod.stack.keyStoreKey)).toBe(true);
   });
 
@@ -147,14 +151,44 @@ describe('ByodkimStack: domains and the key store key', () => {
     expect(direct.spec).toEqual(fromEnv);
   });
 
+  it('runs one DkimRotationSchedule for all the environment’s domains, on the environment’s schedule', () => {
+    expect(prod.stack.rotation.specItems).toEqual(
+      Object.fromEntries(prod.stack.domains.map((d) => [d.domain, expect.anything()])),
+    );
+    const [schedule] = Object.values(prod.json.resource.aws_scheduler_schedule) as Record<string, unknown>[];
+    expect(schedule).toMatchObject({
+      schedule_expression: 'cron(0 0/6 * * ? *)',
+      schedule_expression_timezone: 'Asia/Tokyo',
+    });
+    expect(prod.stack.rotation.dnsTeamSender).toBe('byodkim@example.com');
+  });
+
+  it('takes the log retention and deletion protection of the environment', () => {
+    const dev = stackOf('dev').json;
+    const groups = Object.values(dev.resource.aws_cloudwatch_log_group) as { retention_in_days: number }[];
+    expect(groups.map((g) => g.retention_in_days)).toEqual([7, 7]);
+    const [table] = Object.values(dev.resource.aws_dynamodb_table) as { deletion_protection_enabled: boolean }[];
+    expect(table.deletion_protection_enabled).toBe(false);
+  });
+
   it('outputs the key store key ARN', () => {
     expect(prod.json.output.key_store_key_arn.value).toMatch(/^\$\{aws_kms_key\.\w+\.arn\}$/);
   });
 });
 
 describe('synthesized environments', () => {
+  // The bundles' hashes change with every change to the Lambda code: the snapshot shows where they go, and
+  // test/scripts/bundle.test.ts that they are the zips' SHA-256.
+  const withoutBundleHashes = (json: Synthesized['json']) => {
+    for (const fn of Object.values(json.resource.aws_lambda_function ?? {}) as Record<string, unknown>[]) {
+      fn.source_code_hash = '<base64 sha256 of the bundle>';
+      fn.filename = String(fn.filename).replace(/\/[0-9a-f]{64}\//, '/<sha256 of the bundle>/');
+    }
+    return json;
+  };
+
   it.each(['dev', 'stg', 'prod'])('byodkim-%s matches its snapshot', (environment) => {
-    expect(stackOf(environment).json).toMatchSnapshot();
+    expect(withoutBundleHashes(stackOf(environment).json)).toMatchSnapshot();
   });
 
   it.each(['dev', 'stg', 'prod'])('byodkim-%s contains no DKIM private key field', (environment) => {

@@ -35,6 +35,9 @@ function copyProject(): string {
     'tsconfig.build.json',
     'package.json',
     'cdktf.json',
+    // The Lambda bundles the stacks deploy: `npm run synth` builds them before the app runs (jest's
+    // globalSetup did, for this run).
+    'bundles',
   ]) {
     cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
   }
@@ -127,6 +130,7 @@ describe('npm run synth: the cdktf app (cdktf.json app)', () => {
         .filter((entry) => !['dist', 'cdktf.out', 'node_modules'].includes(entry))
         .sort(),
     ).toEqual([
+      'bundles',
       'cdktf.json',
       'constructs',
       'envs',

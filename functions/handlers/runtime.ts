@@ -1,0 +1,119 @@
+/**
+ * The composition root of the Lambdas: reads the environment the construct sets (LAMBDA_ENV, with
+ * readLambdaEnvironment: a missing variable is one error naming every one that is missing) and builds the
+ * adapters once per container, so warm invocations reuse clients, connections and cached name servers.
+ *
+ * Environment variables (set by DkimRotationSchedule; none ever holds key material):
+ *
+ * | Variable | Planner | Worker | What |
+ * | --- | --- | --- | --- |
+ * | `BYODKIM_ENVIRONMENT` | yes | yes | the `Environment` metric dimension |
+ * | `BYODKIM_STATE_TABLE` | yes | yes | the state table (SPEC, STATE and EVENT items) |
+ * | `BYODKIM_WORK_QUEUE_URL` | yes | | the work queue the planner fills |
+ * | `BYODKIM_SECRET_PREFIX` | | yes | secrets are `<prefix>/<domain>/<keyId>` |
+ * | `BYODKIM_KEY_STORE_KEY_ARN` | | yes | the KMS key new secrets are encrypted with |
+ * | `BYODKIM_OPERATOR_TOPIC_ARN` | | yes | operator notices (SNS) |
+ * | `BYODKIM_DNS_TEAM_SENDER` | | yes | the SES sender of DNS-team change requests |
+ * | `BYODKIM_RESOLVERS` | | optional | public resolvers, comma-separated `host[:port]` (default: the observer's) |
+ * | `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE` | yes | yes | Powertools' own |
+ * | `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>` | yes | yes | the SDK's own: any AWS-compatible endpoint |
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { LAMBDA_ENV, readLambdaEnvironment } from '../core/contract';
+import type { LifecyclePorts, Logger, Metrics } from '../lifecycle/ports';
+import { awsClientConfig } from '../adapters/aws-errors';
+import { NetworkDnsObserver } from '../adapters/dns-observer';
+import { DynamoDbSpecStore, DynamoDbStateStore } from '../adapters/dynamodb';
+import { DkimKeyGenerator } from '../adapters/key-generator';
+import { AwsNotifier } from '../adapters/notifier';
+import { PowertoolsLogger, PowertoolsMetrics } from '../adapters/powertools';
+import { Route53ZoneWriter } from '../adapters/route53';
+import { SecretsManagerKeyStore } from '../adapters/secrets-manager';
+import { SesV2IdentityDkim } from '../adapters/ses';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What the planner needs. */
+export interface PlannerRuntime {
+  readonly environment: string;
+  readonly specs: Pick<DynamoDbSpecStore, 'listDomains'>;
+  readonly states: Pick<DynamoDbStateStore, 'listDomains'>;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics & { flush(): void };
+  readonly now: () => number;
+}
+
+/** What the worker needs: the lifecycle's ports and the domains' specs. */
+export interface WorkerRuntime {
+  readonly environment: string;
+  readonly ports: LifecyclePorts;
+  readonly specs: Pick<DynamoDbSpecStore, 'getSpec'>;
+  readonly logger: Logger;
+  readonly metrics: Metrics & { flush(): void };
+}
+
+/** Comma-separated list, empty entries dropped; undefined when the variable is unset or empty. */
+export function listVariable(value: string | undefined): string[] | undefined {
+  const items = (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  return items.length > 0 ? items : undefined;
+}
+
+export function createPlannerRuntime(env: Env = process.env): PlannerRuntime {
+  const vars = readLambdaEnvironment(env, ['environment', 'stateTable', 'workQueueUrl']);
+  const logger = new PowertoolsLogger({ environment: vars.environment });
+  const metrics = new PowertoolsMetrics({ environment: vars.environment, logger });
+  return {
+    environment: vars.environment,
+    specs: new DynamoDbSpecStore({ tableName: vars.stateTable }),
+    states: new DynamoDbStateStore({ tableName: vars.stateTable }),
+    sqs: new SQSClient(awsClientConfig(env)),
+    queueUrl: vars.workQueueUrl,
+    logger,
+    metrics,
+    now: () => Date.now(),
+  };
+}
+
+export function createWorkerRuntime(env: Env = process.env): WorkerRuntime {
+  const vars = readLambdaEnvironment(env, [
+    'environment',
+    'stateTable',
+    'secretPrefix',
+    'keyStoreKeyArn',
+    'operatorTopicArn',
+    'dnsTeamSender',
+  ]);
+  const logger = new PowertoolsLogger({ environment: vars.environment });
+  const metrics = new PowertoolsMetrics({ environment: vars.environment, logger });
+  const resolvers = listVariable(env[LAMBDA_ENV.resolvers]);
+  const ports: LifecyclePorts = {
+    clock: { now: () => Date.now() },
+    ses: new SesV2IdentityDkim(),
+    dnsWriter: new Route53ZoneWriter(),
+    dnsObserver: new NetworkDnsObserver(resolvers ? { resolvers } : {}),
+    keyStore: new SecretsManagerKeyStore({ prefix: vars.secretPrefix, kmsKeyId: vars.keyStoreKeyArn }),
+    keyGenerator: new DkimKeyGenerator(),
+    stateStore: new DynamoDbStateStore({ tableName: vars.stateTable }),
+    notifier: new AwsNotifier({ sender: vars.dnsTeamSender, operatorTopicArn: vars.operatorTopicArn, logger }),
+    metrics,
+    logger,
+  };
+  return {
+    environment: vars.environment,
+    ports,
+    specs: new DynamoDbSpecStore({ tableName: vars.stateTable }),
+    logger,
+    metrics,
+  };
+}
+
+/** One value per container, built on first use (a failed build is not kept: the next invocation tries again). */
+export function perContainer<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}

@@ -1,0 +1,203 @@
+/**
+ * The worker Lambda. Two ways in:
+ *
+ * - **An SQS batch** from the work queue: each message is one domain ({@link ReconcileMessage}); each is
+ *   reconciled by the engine, and the messages that could not be — a malformed body, an unexpected error —
+ *   are returned in `batchItemFailures`, so SQS retries only those (and moves them to the dead-letter queue
+ *   after `maxReceiveCount` receives). A domain that is no longer configured is skipped, never torn down.
+ * - **A direct invocation** by an operator (CLI, `aws lambda invoke`) with an {@link OperatorRequest}: the
+ *   payload is validated (parseWorkerPayload), the command applied through the operator-request path, and
+ *   the answer is JSON with a status per domain. A malformed payload gets a typed JSON error naming the
+ *   field; an unexpected failure a JSON error too — never a stack trace.
+ */
+import {
+  PayloadError,
+  parseWorkerPayload,
+  type OperatorRequest,
+  type OperatorResponse,
+  type ReconcileMessage,
+} from '../core/contract';
+import { ByodkimError, ValidationError } from '../core/errors';
+import { handleOperatorRequest, toResponse } from '../lifecycle/operator-request';
+import { reconcile } from '../lifecycle/reconciler';
+import type { Condition } from '../lifecycle/conditions';
+import { createWorkerRuntime, perContainer, type WorkerRuntime } from './runtime';
+
+export interface SqsRecord {
+  readonly messageId: string;
+  readonly body: string;
+  readonly eventSource?: string;
+}
+
+export interface SqsBatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
+/** One domain's answer to an operator. */
+export interface DomainResponse extends OperatorResponse {
+  /** `status` and `verify-dns`: the named conditions of the domain. */
+  readonly conditions?: readonly Condition[];
+}
+
+export interface OperatorAnswer {
+  readonly status: 'ok';
+  readonly domains: readonly DomainResponse[];
+}
+
+/** A request that could not be carried out: what was wrong, never a stack trace. */
+export interface ErrorAnswer {
+  readonly status: 'error';
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+}
+
+export type WorkerAnswer = SqsBatchResponse | OperatorAnswer | ErrorAnswer;
+
+function isSqsEvent(event: unknown): event is { Records: SqsRecord[] } {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return (
+    Array.isArray(records) &&
+    records.length > 0 &&
+    records.every((r) => (r as SqsRecord | null)?.eventSource === 'aws:sqs' && typeof r.body === 'string')
+  );
+}
+
+function errorAnswer(error: unknown): ErrorAnswer {
+  if (error instanceof ValidationError) {
+    return {
+      status: 'error',
+      error: { code: error.code, message: error.message, ...(error.field !== undefined ? { field: error.field } : {}) },
+    };
+  }
+  if (error instanceof ByodkimError) return { status: 'error', error: { code: error.code, message: error.message } };
+  return { status: 'error', error: { code: 'INTERNAL_ERROR', message: 'the worker failed unexpectedly; see its log' } };
+}
+
+function unknownDomain(request: OperatorRequest): DomainResponse {
+  return {
+    action: request.action,
+    domain: request.domain,
+    outcome: 'refused',
+    code: 'UNKNOWN_DOMAIN',
+    message: {
+      en: `${request.domain} is not configured in this environment: add it to the environment file and deploy`,
+      ja: `${request.domain} はこの環境に設定されていません。環境ファイルに追加してデプロイしてください`,
+    },
+  };
+}
+
+/** Reconciles the domain of one queue message; throws when the message must be retried. */
+async function reconcileMessage(runtime: WorkerRuntime, message: ReconcileMessage): Promise<void> {
+  const spec = await runtime.specs.getSpec(message.domain);
+  if (!spec) {
+    runtime.logger.log('warn', 'worker.domain-not-configured', {
+      domain: message.domain,
+      message: 'no SPEC item: the domain was removed from the configuration; its keys and records are kept',
+    });
+    return;
+  }
+  const result = await reconcile(spec, runtime.ports);
+  runtime.logger.log(result.outcome === 'failed' ? 'warn' : 'info', 'worker.reconciled', {
+    domain: message.domain,
+    outcome: result.outcome,
+    steps: result.steps.length,
+    conflicts: result.conflicts,
+    enqueuedAt: message.enqueuedAt,
+    ...(result.error ? { error: result.error } : {}),
+  });
+}
+
+/** An SQS batch: each message reconciled on its own; the failed ones reported for retry. */
+export async function handleBatch(runtime: WorkerRuntime, records: readonly SqsRecord[]): Promise<SqsBatchResponse> {
+  const failures: { itemIdentifier: string }[] = [];
+  for (const record of records) {
+    try {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        throw new PayloadError('body', 'a JSON object', record.body);
+      }
+      const payload = parseWorkerPayload(body);
+      if (payload.kind === 'reconcile') await reconcileMessage(runtime, payload);
+      else await operatorRequest(runtime, payload);
+    } catch (error) {
+      const answer = errorAnswer(error);
+      runtime.logger.log('error', 'worker.message-failed', { messageId: record.messageId, ...answer.error });
+      failures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures: failures };
+}
+
+async function operatorRequest(runtime: WorkerRuntime, request: OperatorRequest): Promise<DomainResponse> {
+  const spec = await runtime.specs.getSpec(request.domain);
+  if (!spec) return unknownDomain(request);
+  const result = await handleOperatorRequest(runtime.ports, spec, request);
+  const response = toResponse(result);
+  runtime.logger.log('info', 'worker.operator-request', {
+    domain: request.domain,
+    action: request.action,
+    actor: request.actor,
+    outcome: response.outcome,
+    code: response.code,
+    attempts: result.attempts,
+  });
+  const describe = request.action === 'status' || request.action === 'verify-dns';
+  return describe ? { ...response, conditions: result.result.conditions } : response;
+}
+
+/** A direct invocation: an operator request (or a reconcile message) for one domain. */
+export async function handleDirect(runtime: WorkerRuntime, event: unknown): Promise<OperatorAnswer | ErrorAnswer> {
+  const payload = parseWorkerPayload(event);
+  if (payload.kind === 'operator') return { status: 'ok', domains: [await operatorRequest(runtime, payload)] };
+  await reconcileMessage(runtime, payload);
+  return {
+    status: 'ok',
+    domains: [
+      {
+        action: 'reconcile',
+        domain: payload.domain,
+        outcome: 'done',
+        message: { en: 'reconciled', ja: '調整しました' },
+      },
+    ],
+  };
+}
+
+/** Dispatches an event: an SQS batch, or a direct invocation. */
+export async function work(getRuntime: () => WorkerRuntime, event: unknown): Promise<WorkerAnswer> {
+  if (isSqsEvent(event)) {
+    const runtime = getRuntime();
+    try {
+      return await handleBatch(runtime, event.Records);
+    } finally {
+      runtime.metrics.flush();
+    }
+  }
+  let runtime: WorkerRuntime | undefined;
+  try {
+    // The payload is checked before anything is built: a malformed request costs no AWS call.
+    parseWorkerPayload(event);
+    runtime = getRuntime();
+    return await handleDirect(runtime, event);
+  } catch (error) {
+    if (!(error instanceof PayloadError)) {
+      const fields = {
+        name: error instanceof Error ? error.name : typeof error,
+        ...(error instanceof ByodkimError ? { code: error.code, message: error.message } : {}),
+      };
+      if (runtime) runtime.logger.log('error', 'worker.request-failed', fields);
+      else console.error(JSON.stringify({ level: 'ERROR', message: 'worker.request-failed', ...fields }));
+    }
+    return errorAnswer(error);
+  } finally {
+    runtime?.metrics.flush();
+  }
+}
+
+const runtime = perContainer(() => createWorkerRuntime());
+
+/** The Lambda entry point. */
+export async function handler(event: unknown): Promise<WorkerAnswer> {
+  return work(runtime, event);
+}
