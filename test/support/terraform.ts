@@ -14,7 +14,7 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { synthesize } from '../../main';
 import { environments } from '../../envs';
@@ -112,15 +112,20 @@ function terraformEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs `terraform <args>` in `cwd`; resolves with its exit code and output (never rejects on exit code). */
+/**
+ * Runs `terraform <args>` in `cwd`; resolves with its exit code and output (never rejects on exit code).
+ * `nice` (0–19) lowers its CPU priority, and its provider's (set before Terraform starts the provider): work
+ * that is not on the critical path yields to the rest.
+ */
 export function runTerraform(
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
   timeoutMs = 120_000,
+  nice = 0,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       'terraform',
       [...args],
       { cwd, env: terraformEnv(env), timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
@@ -143,6 +148,13 @@ export function runTerraform(
         resolve({ code, stdout, stderr });
       },
     );
+    if (nice > 0 && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, nice);
+      } catch {
+        // best effort: only the timing depends on it
+      }
+    }
   });
 }
 
@@ -314,9 +326,12 @@ export interface ValidateResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** `terraform validate -json` on an initialized stack. */
-export async function validate(stack: TerraformStack, env: NodeJS.ProcessEnv): Promise<ValidateResult> {
-  const result = await runTerraform(['validate', '-json', '-no-color'], stack.dir, env);
+/**
+ * `terraform validate -json` on an initialized stack. `nice` as for {@link runTerraform}: the tests run the
+ * validations niced beside the plan, which has more to do after them.
+ */
+export async function validate(stack: TerraformStack, env: NodeJS.ProcessEnv, nice = 0): Promise<ValidateResult> {
+  const result = await runTerraform(['validate', '-json', '-no-color'], stack.dir, env, 120_000, nice);
   try {
     return JSON.parse(result.stdout) as ValidateResult;
   } catch {
