@@ -87,7 +87,7 @@ async function planDev(workspace: TerraformWorkspace, moto: Moto): Promise<Plann
     dir,
     workspace.env,
   );
-  mark('plan');
+  mark(`plan (${/Plan: [^\n]*/.exec(output)?.[0] ?? 'no summary'})`);
   return { dir, zoneIds, output };
 }
 
