@@ -128,6 +128,15 @@ export async function execute(spec: DomainSpec, action: Action, ports: Lifecycle
   }
 }
 
+/** Actions carried out only while the intent that asked for them is still the recorded state. */
+function fenced(action: Action): boolean {
+  return (
+    action.type === 'ses-put-signing-key' ||
+    (action.type === 'ses-set-signing-enabled' && action.enabled) ||
+    action.type === 'destroy-key'
+  );
+}
+
 function describeAction(action: Action): string {
   switch (action.type) {
     case 'generate-key':
@@ -301,15 +310,27 @@ export async function reconcile(
     emitStepMetrics(ports, loaded, decision);
 
     let current = intended;
+    let superseded = false;
     for (const action of decision.actions) {
       let outcome: ActionOutcome;
       try {
+        // Fencing: what SES signs with, and destroying a key, are never done on an intent another
+        // invocation has replaced since (an operator's revoke, a newer switch) — re-read first.
+        if (fenced(action) && (await supersededSince(intended))) {
+          superseded = true;
+          break;
+        }
         outcome = await execute(spec, action, ports);
       } catch (error) {
         if (!isExpectedFailure(error)) throw error;
         return recordFailure(error, current);
       }
       current = applyOutcome(current, action, outcome, ports.clock.now());
+    }
+    if (superseded) {
+      conflicts += 1;
+      ports.logger.log('info', 'lifecycle.superseded', { domain, version: intended.version });
+      continue; // re-read and decide again from what was recorded since
     }
     if (current !== intended || intended.failure) {
       const { failure: _failure, ...cleared } = current;
@@ -319,6 +340,12 @@ export async function reconcile(
     }
   }
   return result('done', { requeueAfterMs: 0 });
+
+  /** Has another invocation recorded a newer state since this run recorded `intended`? */
+  async function supersededSince(intended: DomainState): Promise<boolean> {
+    const now = await ports.stateStore.load(domain);
+    return now !== undefined && now.version !== intended.version;
+  }
 
   /** Is the recorded item exactly the one this run wrote (its write took effect although it failed)? */
   async function tookEffect(intended: DomainState): Promise<boolean> {

@@ -283,3 +283,43 @@ describe('a disable during a compromise hold', () => {
     expect(answer).toMatchObject({ outcome: 'refused', code: 'COMPROMISE_HOLD' });
   });
 });
+
+describe('a run whose recorded intent was superseded while it waited', () => {
+  it('does not give SES a key an operator revoked in the meantime', async () => {
+    const h = harness(specFor('route53'));
+    await running(h);
+    const compromised = activeKey(await h.state())!;
+    // A colleague switches the identity to Easy DKIM: the next run records "switch back" and is paused
+    // right after that write, before it gives SES the key.
+    h.world.ses.tamper(DOMAIN, { origin: 'AWS_SES', tokens: ['easy1', 'easy2', 'easy3'], status: 'SUCCESS' });
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const atPut = new Promise<void>((resolve) => (reached = resolve));
+    const ports: LifecyclePorts = {
+      ...h.world.ports,
+      stateStore: {
+        load: (domain) => h.world.ports.stateStore.load(domain),
+        save: async (state, expected, events) => {
+          await h.world.ports.stateStore.save(state, expected, events);
+          if (events?.some((e) => e.policy === 'repairDrift')) {
+            reached();
+            await paused;
+          }
+        },
+      },
+    };
+    const run = reconcile(h.spec, ports, { maxSteps: 1 });
+    await atPut;
+    const answer = await handleOperatorRequest(h.world.ports, h.spec, request('revoke', compromised.selector), {
+      sleep,
+    });
+    expect(answer.outcome).toBe('done');
+    const revokedAt = h.world.clock.now();
+    release();
+    const result = await run;
+    // Its intent was superseded (the revoke recorded after it): it stops instead of acting on it.
+    expect(h.world.ses.switches.filter((s) => s.at >= revokedAt && s.publicKey === compromised.publicKey)).toEqual([]);
+    expect(result.conflicts).toBeGreaterThan(0);
+  });
+});
