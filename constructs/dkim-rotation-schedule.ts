@@ -80,8 +80,18 @@ export interface DkimRotationScheduleProps {
   readonly dnsTeamSenderIdentityArn?: string;
   /** Secrets are `<secretPrefix>/<domain>/<keyId>`; the worker may touch no other secret. @default namePrefix */
   readonly secretPrefix?: string;
-  /** Public resolvers the worker verifies records on (`host[:port]`). @default the DNS observer's own list */
+  /**
+   * The operators' addresses, the `Reply-To` of DNS-team mail (the DNS team's answers reach people, not the
+   * sender). @default `operatorEmails`
+   */
+  readonly operatorReplyTo?: readonly string[];
+  /** Recursive resolvers the worker verifies records on (`host[:port]`). @default the DNS observer's own list (8.8.8.8, 1.1.1.1, 9.9.9.9) */
   readonly resolvers?: readonly string[];
+  /**
+   * Authoritative servers the worker asks instead of discovering the zone's name servers (`host[:port]`):
+   * split-horizon DNS, where the public name servers are not reachable from the Lambdas. @default discovery
+   */
+  readonly authoritativeServers?: readonly string[];
   /** Refuse `terraform destroy` of the state table (and DynamoDB's own deletion protection). @default true */
   readonly deletionProtection?: boolean;
   /** Where `npm run bundle` wrote `planner.zip` and `worker.zip`. @default `<package root>/bundles` */
@@ -279,9 +289,16 @@ export class DkimRotationSchedule extends Construct {
       const problem = literal(address) ? emailProblem(address) : undefined;
       if (problem !== undefined) fail(`operatorEmails ${problem} (given ${formatValue(address)})`, 'operatorEmails');
     }
-    for (const resolver of props.resolvers ?? []) {
-      if (literal(resolver) && !/^[A-Za-z0-9.:[\]-]+$/.test(resolver)) {
-        fail(`resolvers must be host[:port] entries (given ${formatValue(resolver)})`, 'resolvers');
+    const operatorReplyTo = props.operatorReplyTo ?? props.operatorEmails ?? [];
+    for (const address of operatorReplyTo) {
+      const problem = literal(address) ? emailProblem(address) : undefined;
+      if (problem !== undefined) fail(`operatorReplyTo ${problem} (given ${formatValue(address)})`, 'operatorReplyTo');
+    }
+    for (const name of ['resolvers', 'authoritativeServers'] as const) {
+      for (const server of props[name] ?? []) {
+        if (literal(server) && !/^[A-Za-z0-9.:[\]-]+$/.test(server)) {
+          fail(`${name} must be host[:port] entries (given ${formatValue(server)})`, name);
+        }
       }
     }
     const keyStoreKey = props.keyStoreKey ?? domains[0].encryptionKey;
@@ -415,6 +432,7 @@ export class DkimRotationSchedule extends Construct {
     this.plannerEnvironment = {
       ...common,
       [LAMBDA_ENV.workQueueUrl]: this.workQueue.url,
+      [LAMBDA_ENV.operatorTopicArn]: this.operatorTopicArn,
       [POWERTOOLS_ENV.serviceName]: 'byodkim-planner',
     };
     this.workerEnvironment = {
@@ -423,7 +441,11 @@ export class DkimRotationSchedule extends Construct {
       [LAMBDA_ENV.keyStoreKeyArn]: keyStoreKey.keyArn,
       [LAMBDA_ENV.operatorTopicArn]: this.operatorTopicArn,
       [LAMBDA_ENV.dnsTeamSender]: props.dnsTeamSender,
+      ...(operatorReplyTo.length > 0 ? { [LAMBDA_ENV.operatorReplyTo]: operatorReplyTo.join(',') } : {}),
       ...(props.resolvers && props.resolvers.length > 0 ? { [LAMBDA_ENV.resolvers]: props.resolvers.join(',') } : {}),
+      ...(props.authoritativeServers && props.authoritativeServers.length > 0
+        ? { [LAMBDA_ENV.authoritativeServers]: props.authoritativeServers.join(',') }
+        : {}),
       [POWERTOOLS_ENV.serviceName]: 'byodkim-worker',
     };
 
@@ -454,6 +476,8 @@ export class DkimRotationSchedule extends Construct {
           Resource: [tableArn],
         },
         { Sid: 'EnqueueDomains', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [this.workQueue.arn] },
+        // The orphaned-domain report.
+        { Sid: 'OperatorNotices', Effect: 'Allow', Action: ['sns:Publish'], Resource: [this.operatorTopicArn] },
       ],
     });
     this.messagingKey.grant(this.planner.role, 'kms:GenerateDataKey*', 'kms:Decrypt');

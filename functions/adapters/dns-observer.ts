@@ -28,7 +28,7 @@ import {
 export const DEFAULT_NAME_SERVER_CACHE_MS = 5 * 60 * 1000;
 
 export interface NetworkDnsObserverOptions {
-  /** Recursive resolvers asked for every record (`host` or `host:port`). Default: 8.8.8.8 and 1.1.1.1. */
+  /** Recursive resolvers asked for every record (`host` or `host:port`). Default: 8.8.8.8, 1.1.1.1, 9.9.9.9. */
   readonly resolvers?: readonly string[];
   /** Resolvers used to find name servers (and to follow a CNAME into another zone). Default: `resolvers`. */
   readonly discoveryResolvers?: readonly string[];

@@ -22,15 +22,18 @@ import {
 import { DnsLookupError } from '../dkim/errors';
 import { recordName } from '../core/names';
 
-/** The public resolvers the operations team already checks with (`dig @8.8.8.8`, `dig @1.1.1.1`). */
-export const DEFAULT_RESOLVERS: readonly string[] = ['8.8.8.8', '1.1.1.1'];
+/**
+ * The public resolvers the operations team already checks with (`dig @8.8.8.8`, `dig @1.1.1.1`) and Quad9:
+ * three operators, so one resolver's stale cache or outage is one answer of three.
+ */
+export const DEFAULT_RESOLVERS: readonly string[] = ['8.8.8.8', '1.1.1.1', '9.9.9.9'];
 export const DEFAULT_TIMEOUT_MS = 3000;
 export const DEFAULT_RETRIES = 2;
 /** The most CNAMEs followed from the record name before giving up (a loop or a misconfiguration). */
 export const MAX_CNAME_CHAIN = 8;
 
 export interface DnsVerifierOptions {
-  /** Recursive resolvers asked for the record (`host` or `host:port`). Default: 8.8.8.8 and 1.1.1.1. */
+  /** Recursive resolvers asked for the record (`host` or `host:port`). Default: {@link DEFAULT_RESOLVERS}. */
   readonly resolvers?: readonly string[];
   /**
    * Authoritative servers: `discover` (default) finds the zone's name servers by NS lookup through

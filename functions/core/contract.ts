@@ -191,8 +191,21 @@ export const LAMBDA_ENV = {
   dnsTeamSender: 'BYODKIM_DNS_TEAM_SENDER',
   /** The planner's work queue (one message per domain). */
   workQueueUrl: 'BYODKIM_WORK_QUEUE_URL',
-  /** Public resolvers to verify records on, comma-separated `host[:port]`. */
+  /**
+   * The operators' address(es), comma-separated: the `Reply-To` of DNS-team mail, so the DNS team's answers
+   * reach people, not the sender. Optional: without it, replies go to the sender.
+   */
+  operatorReplyTo: 'BYODKIM_OPERATOR_REPLY_TO',
+  /**
+   * Recursive resolvers to verify records on, comma-separated `host[:port]`. Optional: without it, several
+   * public resolvers (functions/adapters/dns-verifier.ts `DEFAULT_RESOLVERS`).
+   */
   resolvers: 'BYODKIM_RESOLVERS',
+  /**
+   * The authoritative servers to ask instead of discovering the zone's name servers by NS lookup,
+   * comma-separated `host[:port]` (split-horizon DNS, tests). Optional: without it, discovery.
+   */
+  authoritativeServers: 'BYODKIM_AUTHORITATIVE_SERVERS',
 } as const;
 
 export type LambdaEnvName = keyof typeof LAMBDA_ENV;

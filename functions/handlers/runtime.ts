@@ -10,14 +10,17 @@
  * | `BYODKIM_ENVIRONMENT` | yes | yes | the `Environment` metric dimension |
  * | `BYODKIM_STATE_TABLE` | yes | yes | the state table (SPEC, STATE and EVENT items) |
  * | `BYODKIM_WORK_QUEUE_URL` | yes | | the work queue the planner fills |
+ * | `BYODKIM_OPERATOR_TOPIC_ARN` | yes | yes | operator notices (SNS); the planner's orphaned-domain report |
  * | `BYODKIM_SECRET_PREFIX` | | yes | secrets are `<prefix>/<domain>/<keyId>` |
  * | `BYODKIM_KEY_STORE_KEY_ARN` | | yes | the KMS key new secrets are encrypted with |
- * | `BYODKIM_OPERATOR_TOPIC_ARN` | | yes | operator notices (SNS) |
  * | `BYODKIM_DNS_TEAM_SENDER` | | yes | the SES sender of DNS-team change requests |
- * | `BYODKIM_RESOLVERS` | | optional | public resolvers, comma-separated `host[:port]` (default: the observer's) |
+ * | `BYODKIM_OPERATOR_REPLY_TO` | | optional | the operators' addresses, comma-separated: `Reply-To` of DNS-team mail |
+ * | `BYODKIM_RESOLVERS` | | optional | recursive resolvers, comma-separated `host[:port]` (default: 8.8.8.8, 1.1.1.1, 9.9.9.9) |
+ * | `BYODKIM_AUTHORITATIVE_SERVERS` | | optional | authoritative servers asked instead of NS discovery, comma-separated `host[:port]` (split horizon, tests) |
  * | `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE` | yes | yes | Powertools' own |
  * | `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>` | yes | yes | the SDK's own: any AWS-compatible endpoint |
  */
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LAMBDA_ENV, readLambdaEnvironment } from '../core/contract';
 import type { LifecyclePorts, Logger, Metrics } from '../lifecycle/ports';
@@ -40,6 +43,9 @@ export interface PlannerRuntime {
   readonly states: Pick<DynamoDbStateStore, 'listDomains'>;
   readonly sqs: SQSClient;
   readonly queueUrl: string;
+  /** Operator notices: the orphaned-domain report. */
+  readonly sns: SNSClient;
+  readonly operatorTopicArn: string;
   readonly logger: Logger;
   readonly metrics: Metrics & { flush(): void };
   readonly now: () => number;
@@ -64,7 +70,7 @@ export function listVariable(value: string | undefined): string[] | undefined {
 }
 
 export function createPlannerRuntime(env: Env = process.env): PlannerRuntime {
-  const vars = readLambdaEnvironment(env, ['environment', 'stateTable', 'workQueueUrl']);
+  const vars = readLambdaEnvironment(env, ['environment', 'stateTable', 'workQueueUrl', 'operatorTopicArn']);
   const logger = new PowertoolsLogger({ environment: vars.environment });
   const metrics = new PowertoolsMetrics({ environment: vars.environment, logger });
   return {
@@ -73,13 +79,19 @@ export function createPlannerRuntime(env: Env = process.env): PlannerRuntime {
     states: new DynamoDbStateStore({ tableName: vars.stateTable }),
     sqs: new SQSClient(awsClientConfig(env)),
     queueUrl: vars.workQueueUrl,
+    sns: new SNSClient(awsClientConfig(env)),
+    operatorTopicArn: vars.operatorTopicArn,
     logger,
     metrics,
     now: () => Date.now(),
   };
 }
 
-export function createWorkerRuntime(env: Env = process.env): WorkerRuntime {
+/**
+ * The worker's runtime. `overrides` replaces ports, for tests only (an injected clock, a DNS observer
+ * pointed at loopback servers): the Lambda entry point never passes it.
+ */
+export function createWorkerRuntime(env: Env = process.env, overrides: Partial<LifecyclePorts> = {}): WorkerRuntime {
   const vars = readLambdaEnvironment(env, [
     'environment',
     'stateTable',
@@ -91,17 +103,28 @@ export function createWorkerRuntime(env: Env = process.env): WorkerRuntime {
   const logger = new PowertoolsLogger({ environment: vars.environment });
   const metrics = new PowertoolsMetrics({ environment: vars.environment, logger });
   const resolvers = listVariable(env[LAMBDA_ENV.resolvers]);
+  const authoritative = listVariable(env[LAMBDA_ENV.authoritativeServers]);
+  const replyTo = listVariable(env[LAMBDA_ENV.operatorReplyTo]);
   const ports: LifecyclePorts = {
     clock: { now: () => Date.now() },
     ses: new SesV2IdentityDkim(),
     dnsWriter: new Route53ZoneWriter(),
-    dnsObserver: new NetworkDnsObserver(resolvers ? { resolvers } : {}),
+    dnsObserver: new NetworkDnsObserver({
+      ...(resolvers ? { resolvers } : {}),
+      ...(authoritative ? { authoritative } : {}),
+    }),
     keyStore: new SecretsManagerKeyStore({ prefix: vars.secretPrefix, kmsKeyId: vars.keyStoreKeyArn }),
     keyGenerator: new DkimKeyGenerator(),
     stateStore: new DynamoDbStateStore({ tableName: vars.stateTable }),
-    notifier: new AwsNotifier({ sender: vars.dnsTeamSender, operatorTopicArn: vars.operatorTopicArn, logger }),
+    notifier: new AwsNotifier({
+      sender: vars.dnsTeamSender,
+      ...(replyTo ? { replyTo } : {}),
+      operatorTopicArn: vars.operatorTopicArn,
+      logger,
+    }),
     metrics,
     logger,
+    ...overrides,
   };
   return {
     environment: vars.environment,

@@ -118,12 +118,13 @@ describe('DkimRotationSchedule: the Lambdas', () => {
     expect(fn('byodkim-dev-dkim-worker').filename).toMatch(/^assets\/.+\/[0-9a-f]{64}\/worker\.zip$/);
   });
 
-  it('gives the planner the table and the queue, nothing else', () => {
+  it('gives the planner the table, the queue and the operator topic (orphan reports), nothing else', () => {
     expect(Object.keys(fn('byodkim-dev-dkim-planner').environment.variables).sort()).toEqual(
       [
         LAMBDA_ENV.environment,
         LAMBDA_ENV.stateTable,
         LAMBDA_ENV.workQueueUrl,
+        LAMBDA_ENV.operatorTopicArn,
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',
       ].sort(),
@@ -143,14 +144,36 @@ describe('DkimRotationSchedule: the Lambdas', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'Byodkim',
     });
     expect(vars[LAMBDA_ENV.resolvers]).toBeUndefined();
+    expect(vars[LAMBDA_ENV.authoritativeServers]).toBeUndefined();
+    expect(vars[LAMBDA_ENV.operatorReplyTo]).toBeUndefined();
   });
 
-  it('passes configured resolvers comma-separated', () => {
-    const { json: j } = build({ resolvers: ['8.8.8.8', '1.1.1.1:53'] });
-    const w = Object.values(j.resource.aws_lambda_function as Record<string, Json>).find((f) =>
+  const workerVariables = (j: Json): Record<string, string> =>
+    Object.values(j.resource.aws_lambda_function as Record<string, Json>).find((f) =>
       f.function_name.endsWith('worker'),
+    ).environment.variables;
+
+  it('passes configured resolvers and authoritative servers comma-separated', () => {
+    const { json: j } = build({
+      resolvers: ['8.8.8.8', '1.1.1.1:53'],
+      authoritativeServers: ['10.0.0.53', '10.0.1.53:5353'],
+    });
+    expect(workerVariables(j)[LAMBDA_ENV.resolvers]).toBe('8.8.8.8,1.1.1.1:53');
+    expect(workerVariables(j)[LAMBDA_ENV.authoritativeServers]).toBe('10.0.0.53,10.0.1.53:5353');
+  });
+
+  it('refuses an authoritative server that is not host[:port]', () => {
+    expect(() => build({ authoritativeServers: ['ns1.example.com; rm'] })).toThrow(
+      /authoritativeServers must be host\[:port\] entries/,
     );
-    expect(w.environment.variables[LAMBDA_ENV.resolvers]).toBe('8.8.8.8,1.1.1.1:53');
+  });
+
+  it('gives the worker the operators as Reply-To: operatorReplyTo, else operatorEmails', () => {
+    const fromEmails = build({ operatorEmails: ['ops@example.com', 'oncall@example.com'] }).json;
+    expect(workerVariables(fromEmails)[LAMBDA_ENV.operatorReplyTo]).toBe('ops@example.com,oncall@example.com');
+    const given = build({ operatorEmails: ['ops@example.com'], operatorReplyTo: ['dkim-team@example.com'] }).json;
+    expect(workerVariables(given)[LAMBDA_ENV.operatorReplyTo]).toBe('dkim-team@example.com');
+    expect(() => build({ operatorReplyTo: ['not an address'] })).toThrow(/operatorReplyTo/);
   });
 
   it('writes logs to log groups with the retention and the key store key', () => {
@@ -449,13 +472,18 @@ describe('DkimRotationSchedule: the worker role', () => {
 });
 
 describe('DkimRotationSchedule: the planner role', () => {
-  it('lists SPEC items through the kind index, reads them, and enqueues: nothing else', () => {
+  it('lists SPEC items through the kind index, reads them, enqueues and reports orphans: nothing else', () => {
     expect(planner.Statement.map((s: Json) => s.Sid)).toEqual([
       'WriteOwnLogs',
       'ListConfiguredDomains',
       'ReadSpecs',
       'EnqueueDomains',
+      'OperatorNotices',
     ]);
+    expect(statement(planner, 'OperatorNotices')).toMatchObject({
+      Action: ['sns:Publish'],
+      Resource: [expect.stringMatching(/^\$\{aws_sns_topic\.\w+\.arn\}$/)],
+    });
     expect(statement(planner, 'ListConfiguredDomains').Resource).toEqual([
       expect.stringMatching(/\.arn\}\/index\/kind-index$/),
     ]);
