@@ -1,0 +1,530 @@
+/**
+ * A full rotation end to end through the real planner and worker handlers and the real adapters, on
+ * moto_server (with test/support/aws-e2e-proxy.ts adding SES BYODKIM as a strict fake), DNS answered by
+ * real DNS servers on loopback, time advanced by an injected clock (the worker runtime's `overrides`):
+ * route53 mode and external mode, from the adoption of an Easy DKIM identity to the old key destroyed.
+ * Then: no key material anywhere in what the rotations logged, measured, answered and sent, nor in the
+ * synthesized Terraform of every environment.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  DeleteHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { LAMBDA_ENV, specItem, STATE_TABLE } from '../../functions/core/contract';
+import type { DomainSpec } from '../../functions/core/spec';
+import { DAY_MS, HOUR_MS } from '../../functions/core/time';
+import { NetworkDnsObserver } from '../../functions/adapters/dns-observer';
+import { DynamoDbStateStore } from '../../functions/adapters/dynamodb';
+import { SecretsManagerKeyStore } from '../../functions/adapters/secrets-manager';
+import { planDomains } from '../../functions/handlers/planner';
+import { createPlannerRuntime, createWorkerRuntime, type WorkerRuntime } from '../../functions/handlers/runtime';
+import { work } from '../../functions/handlers/worker';
+import type { DomainState } from '../../functions/lifecycle/state';
+import { SecretScanner } from '../../functions/simulation/invariants';
+import { environments } from '../../envs';
+import { synthesize } from '../../main';
+import { startE2eProxy, type E2eProxy } from '../support/aws-e2e-proxy';
+import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../support/dns-test-server';
+import { MOTO_REGION, startMoto, type Moto } from '../support/moto';
+
+jest.setTimeout(120_000);
+
+const START = Date.UTC(2027, 0, 4, 0, 0, 0);
+const R53_DOMAIN = 'example.jp';
+const EXT_DOMAIN = 'example.com';
+const TEAM = 'dns-team@example.com';
+const TABLE = 'byodkim-e2e-dkim-state';
+const PREFIX = 'byodkim-e2e';
+
+let now = START;
+const clock = { now: () => now };
+
+let moto: Moto;
+let proxy: E2eProxy;
+let authoritative: TestDnsServer;
+let recursive: TestDnsServer;
+/** The DNS data both loopback servers answer from (shared, edited by the Route 53 sync and the DNS team). */
+const records: Record<string, ZoneNode> = {};
+let env: Record<string, string>;
+let worker: WorkerRuntime;
+let route53: Route53Client;
+let sqs: SQSClient;
+let workQueueUrl: string;
+let opsInboxUrl: string;
+let hostedZoneId: string | undefined;
+const savedEnv = { ...process.env };
+
+/** Everything a rotation emitted: log and EMF lines, handler responses, notifications. */
+const captured = {
+  stdout: [] as string[],
+  stderr: [] as string[],
+  responses: [] as string[],
+  mail: [] as string[],
+  sns: [] as string[],
+};
+const privateKeys: { privateKey: string; publicKey: string }[] = [];
+
+function unquote(quoted: string): string {
+  return quoted.slice(1, -1).replace(/\\(.)/g, '$1');
+}
+
+/** Route 53 → the loopback DNS: the zone's TXT records as moto holds them, each record's strings kept apart. */
+async function syncZone(zoneId: string): Promise<void> {
+  const sets = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+  for (const name of Object.keys(records)) if (name.endsWith(R53_DOMAIN)) delete records[name];
+  for (const set of sets.ResourceRecordSets ?? []) {
+    if (set.Type !== 'TXT') continue;
+    const name = set.Name!.replace(/\.$/, '').toLowerCase();
+    records[name] = {
+      TXT: (set.ResourceRecords ?? []).map((r) =>
+        [...r.Value!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => unquote(m[0])),
+      ),
+    };
+  }
+  // From the adoption on: before it, SES had no identity to sign with.
+  if (proxy.dkim.has(R53_DOMAIN)) await proxy.observe(R53_DOMAIN, `route53 change ${zoneId}`);
+}
+
+/** Sent mail (moto keeps it), oldest first. */
+async function sentMail(): Promise<{ subject: string; body: string; to: string[] }[]> {
+  const data = (await (await fetch(`${moto.endpoint}/moto-api/data.json`)).json()) as {
+    sesv2?: { Message?: { subject: string; body: string; destinations: { ToAddresses: string[] } }[] };
+    ses?: { Message?: { subject: string; body: string; destinations: { ToAddresses: string[] } }[] };
+  };
+  const messages = data.sesv2?.Message ?? data.ses?.Message ?? [];
+  return messages.map((m) => ({ subject: m.subject, body: m.body, to: m.destinations.ToAddresses }));
+}
+
+let mailRead = 0;
+const teamLog: string[] = [];
+
+/** The DNS team: reads every new change request and publishes (or revokes) what it asks for, exactly. */
+async function dnsTeamWorks(): Promise<void> {
+  const mail = await sentMail();
+  for (const m of mail.slice(mailRead)) {
+    captured.mail.push(`${m.subject}\n${m.body}`);
+    if (!m.to.includes(TEAM)) continue;
+    const en = m.body.slice(m.body.indexOf('Dear DNS team'));
+    const name = /^- Name: (\S+)\.$/m.exec(en)?.[1];
+    if (!name) continue;
+    const revoke = /^- New value: (".*")$/m.exec(en);
+    if (revoke) {
+      records[name] = { TXT: [[unquote(revoke[1]!)]] };
+      teamLog.push(`revoked ${name}`);
+    } else {
+      const strings = [...en.matchAll(/^\s+\[\d+\/\d+\] \(\d+\) (".*")$/gm)].map((s) => unquote(s[1]!));
+      if (strings.length === 0) continue;
+      records[name] = { TXT: [strings] };
+      teamLog.push(`published ${name}`);
+    }
+    await proxy.observe(EXT_DOMAIN, `DNS team: ${teamLog.at(-1)}`);
+  }
+  mailRead = mail.length;
+}
+
+/** One scheduled run: the planner enqueues every domain, the worker takes the SQS batch. */
+async function scheduledRun(): Promise<void> {
+  const planner = createPlannerRuntime(env);
+  await planDomains(planner);
+  for (;;) {
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: workQueueUrl, MaxNumberOfMessages: 10 }));
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) break;
+    const answer = await work(() => worker, {
+      Records: messages.map((m) => ({ messageId: m.MessageId!, body: m.Body!, eventSource: 'aws:sqs' })),
+    });
+    captured.responses.push(JSON.stringify(answer));
+    if (JSON.stringify(answer) !== '{"batchItemFailures":[]}') {
+      throw new Error(
+        `worker failed: ${JSON.stringify(answer)}\n${[...captured.stderr, ...captured.stdout].slice(-6).join('')}`,
+      );
+    }
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: workQueueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+  }
+}
+
+async function createKmsKey(): Promise<string> {
+  const response = await fetch(`${moto.endpoint}/`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.1',
+      'X-Amz-Target': 'TrentService.CreateKey',
+      Authorization: `AWS4-HMAC-SHA256 Credential=testing/20250101/${MOTO_REGION}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ Description: 'byodkim e2e key store' }),
+  });
+  return ((await response.json()) as { KeyMetadata: { Arn: string } }).KeyMetadata.Arn;
+}
+
+async function putSpec(spec: DomainSpec): Promise<void> {
+  const dynamodb = new DynamoDBClient(moto.clientConfig);
+  await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: specItem(spec) as Record<string, AttributeValue> }));
+  dynamodb.destroy();
+}
+
+async function adoptEasyDkimIdentity(domain: string): Promise<void> {
+  const ses = new SESv2Client(moto.clientConfig);
+  await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: domain }));
+  ses.destroy();
+  proxy.seedEasyDkim(domain);
+  await proxy.observe(domain, 'Easy DKIM identity exists');
+}
+
+const stateStore = () => new DynamoDbStateStore({ tableName: TABLE });
+const keyStore = () => new SecretsManagerKeyStore({ prefix: PREFIX, kmsKeyId: 'unused' });
+
+/** Runs the schedule until the first byodkim key is destroyed (and its secret scheduled for deletion). */
+async function rotateUntilOldKeyDestroyed(
+  domain: string,
+  every: number,
+  maxRuns: number,
+): Promise<{ runs: number; state: DomainState; milestones: string[] }> {
+  const milestones: string[] = [];
+  let seen = '';
+  for (let run = 1; run <= maxRuns; run++) {
+    now += every;
+    await scheduledRun();
+    if (domain === EXT_DOMAIN) await dnsTeamWorks();
+    await proxy.observe(domain, `after run ${run}`);
+    const state = (await stateStore().load(domain))!;
+    const summary = state.keys.map((k) => `${k.selector}:${k.state}`).join(' ');
+    if (summary !== seen) {
+      milestones.push(`day ${((now - START) / DAY_MS).toFixed(2)}: ${summary}`);
+      seen = summary;
+    }
+    if (state.keys.length >= 2 && state.keys[0]!.state === 'destroyed' && state.keys.at(-1)!.state === 'active') {
+      return { runs: run, state, milestones };
+    }
+  }
+  throw new Error(`no complete rotation of ${domain} within ${maxRuns} runs:\n${milestones.join('\n')}`);
+}
+
+/** The recorded history, checked: versions +1, at most one rotation in flight, SES switched only to verified records, zero unsigned minutes. */
+async function checkHistory(domain: string, graceDays: number): Promise<void> {
+  // Invariant 9: every state version written is the previous one plus one (DynamoDB writes as sent).
+  const versions: number[] = [];
+  const inFlight: number[] = [];
+  for (const write of proxy.dynamoWrites) {
+    const items: Record<string, AttributeValue>[] = [];
+    const body = JSON.parse(write.body) as {
+      Item?: Record<string, AttributeValue>;
+      TransactItems?: { Put?: { Item: Record<string, AttributeValue> } }[];
+    };
+    if (body.Item) items.push(body.Item);
+    for (const t of body.TransactItems ?? []) if (t.Put) items.push(t.Put.Item);
+    for (const item of items) {
+      if (item[STATE_TABLE.partitionKey]?.S !== `DOMAIN#${domain}` || item[STATE_TABLE.sortKey]?.S !== 'STATE')
+        continue;
+      const json = JSON.stringify(item);
+      const version = /"version":\{"N":"(\d+)"\}/.exec(json)?.[1];
+      versions.push(Number(version));
+      // Invariant 5: at most one key in generated / dns-requested / dns-verified.
+      inFlight.push((json.match(/"state":\{"S":"(generated|dns-requested|dns-verified)"\}/g) ?? []).length);
+    }
+  }
+  expect(versions.length).toBeGreaterThan(3);
+  expect(versions).toEqual(versions.map((_, i) => versions[0]! + i));
+  expect(versions[0]).toBe(1);
+  expect(Math.max(...inFlight)).toBeLessThanOrEqual(1);
+  // Invariant 1: every switch to a new selector found its record verified in DNS at that moment.
+  const puts = proxy.switches.filter((s) => s.domain === domain && s.call === 'PutEmailIdentityDkimSigningAttributes');
+  expect(puts.length).toBeGreaterThanOrEqual(2);
+  for (const put of puts) expect(put).toMatchObject({ recordVerified: true });
+  // Zero unsigned minutes: SES signs at every point where anything changed (SES switches, DNS changes, runs).
+  const points = proxy.timeline.filter((p) => p.domain === domain);
+  expect(points.filter((p) => !p.signed)).toEqual([]);
+  const used = [...new Set(points.map((p) => p.signingWith))];
+  expect(used).toEqual(['easy-dkim', ...puts.map((p) => p.selector)]);
+  // Invariant 3: the first key's secret scheduled for deletion only after the grace period since SES last used it.
+  const store = keyStore();
+  const stored = await store.list(domain);
+  const [first, second] = puts;
+  const firstKey = stored.find((k) => k.keyId === first!.selector)!;
+  expect(firstKey.deletionScheduledAt).toBeDefined();
+  const lastSignedWithFirst = points.filter((p) => p.signingWith === first!.selector).at(-1)!.at;
+  const switchedAway = points.find((p) => p.signingWith === second!.selector)!.at;
+  expect(switchedAway).toBeGreaterThanOrEqual(lastSignedWithFirst);
+  const destroyedAt = firstKey.deletionScheduledAt! - 0;
+  expect(destroyedAt).toBeDefined();
+  const state = (await stateStore().load(domain))!;
+  const destroyed = state.keys.find((k) => k.keyId === first!.selector)!;
+  expect(destroyed.state).toBe('destroyed');
+  expect(now - switchedAway).toBeGreaterThanOrEqual(graceDays * DAY_MS);
+  // …and its record is no longer published with the key.
+  const name = `${first!.selector}._domainkey.${domain}`;
+  const published = (records[name]?.TXT ?? []).map((s) => s.join(''));
+  expect(published.filter((v) => v.includes(first!.selector!) || /p=[A-Za-z0-9+/]/.test(v))).toEqual([]);
+}
+
+async function collectKeys(): Promise<void> {
+  const secrets = new SecretsManagerClient(moto.clientConfig);
+  const list = await secrets.send(new ListSecretsCommand({ IncludePlannedDeletion: true }));
+  for (const secret of list.SecretList ?? []) {
+    const value = await secrets.send(new GetSecretValueCommand({ SecretId: secret.ARN! })).catch(() => undefined);
+    if (!value?.SecretString) continue;
+    privateKeys.push({ privateKey: value.SecretString, publicKey: '' });
+  }
+  secrets.destroy();
+}
+
+let stdoutSpy: jest.SpyInstance;
+let stderrSpy: jest.SpyInstance;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  authoritative = await startTestDnsServer({ role: 'authoritative', zones: [R53_DOMAIN, EXT_DOMAIN], records });
+  recursive = await startTestDnsServer({ role: 'recursive', records });
+  route53 = new Route53Client(moto.clientConfig);
+  sqs = new SQSClient(moto.clientConfig);
+  proxy = await startE2eProxy({
+    target: moto.endpoint,
+    dnsServer: authoritative.address,
+    now: clock.now,
+    onZoneChange: syncZone,
+  });
+
+  const dynamodb = new DynamoDBClient(moto.clientConfig);
+  const index = STATE_TABLE.kindIndex;
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+        { AttributeName: index.partitionKey, AttributeType: 'S' },
+        { AttributeName: index.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    }),
+  );
+  dynamodb.destroy();
+  const kmsKeyArn = await createKmsKey();
+  const sns = new SNSClient(moto.clientConfig);
+  const topic = await sns.send(new CreateTopicCommand({ Name: 'byodkim-e2e-ops' }));
+  workQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'byodkim-e2e-work' }))).QueueUrl!;
+  opsInboxUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ops-inbox' }))).QueueUrl!;
+  const inboxArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: opsInboxUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!;
+  await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn!, Protocol: 'sqs', Endpoint: inboxArn }));
+  sns.destroy();
+  // Route 53's ids start with Z (the spec's rule checks it); moto's are random: create until one does.
+  for (let attempt = 0; attempt < 500 && !hostedZoneId?.startsWith('Z'); attempt++) {
+    if (hostedZoneId) await route53.send(new DeleteHostedZoneCommand({ Id: hostedZoneId }));
+    hostedZoneId = (
+      await route53.send(new CreateHostedZoneCommand({ Name: R53_DOMAIN, CallerReference: `e2e-${attempt}` }))
+    ).HostedZone!.Id!.replace('/hostedzone/', '');
+  }
+  expect(hostedZoneId).toMatch(/^Z/);
+  // An unrelated record in the zone, kept through every change.
+  await route53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: hostedZoneId!,
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: 'UPSERT',
+            ResourceRecordSet: {
+              Name: `${R53_DOMAIN}.`,
+              Type: 'TXT',
+              TTL: 300,
+              ResourceRecords: [{ Value: '"v=spf1 include:amazonses.com ~all"' }],
+            },
+          },
+        ],
+      },
+    }),
+  );
+  await syncZone(hostedZoneId!);
+
+  env = {
+    AWS_REGION: MOTO_REGION,
+    AWS_ENDPOINT_URL: proxy.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    POWERTOOLS_SERVICE_NAME: 'byodkim',
+    POWERTOOLS_METRICS_NAMESPACE: 'Byodkim',
+    [LAMBDA_ENV.environment]: 'e2e',
+    [LAMBDA_ENV.stateTable]: TABLE,
+    [LAMBDA_ENV.workQueueUrl]: workQueueUrl.replace(moto.endpoint, proxy.endpoint),
+    [LAMBDA_ENV.secretPrefix]: PREFIX,
+    [LAMBDA_ENV.keyStoreKeyArn]: kmsKeyArn,
+    [LAMBDA_ENV.operatorTopicArn]: topic.TopicArn!,
+    [LAMBDA_ENV.dnsTeamSender]: 'byodkim@example.com',
+  };
+  Object.assign(process.env, env);
+  worker = createWorkerRuntime(env, {
+    clock,
+    dnsObserver: new NetworkDnsObserver({
+      resolvers: [recursive.address],
+      authoritative: [authoritative.address],
+      timeoutMs: 1000,
+      retries: 1,
+    }),
+  });
+  const keep = (into: string[]) => (chunk: unknown) => {
+    into.push(String(chunk));
+    return true;
+  };
+  stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation(keep(captured.stdout) as never);
+  stderrSpy = jest.spyOn(process.stderr, 'write').mockImplementation(keep(captured.stderr) as never);
+});
+
+afterAll(async () => {
+  stdoutSpy?.mockRestore();
+  stderrSpy?.mockRestore();
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+  Object.assign(process.env, savedEnv);
+  route53?.destroy();
+  sqs?.destroy();
+  await proxy?.stop();
+  await authoritative?.close();
+  await recursive?.close();
+  await moto?.stop();
+});
+
+describe('a full rotation through the real handlers and adapters', () => {
+  it('route53 mode: Easy DKIM adopted, rotated, the old key destroyed after its grace period; never unsigned', async () => {
+    await adoptEasyDkimIdentity(R53_DOMAIN);
+    await putSpec({
+      domain: R53_DOMAIN,
+      selectorPrefix: 'mail',
+      keyBits: 2048,
+      dns: { kind: 'route53', hostedZoneId: hostedZoneId! },
+      rotation: { intervalDays: 2, renewBeforeDays: 1, graceDays: 1, activation: 'auto' },
+    });
+    const { runs, milestones } = await rotateUntilOldKeyDestroyed(R53_DOMAIN, 6 * HOUR_MS, 40);
+    process.stderr.write(''); // keep the spy exercised
+    expect(runs).toBeLessThanOrEqual(40);
+    expect(milestones.length).toBeGreaterThan(2);
+    await checkHistory(R53_DOMAIN, 1);
+    // The SPF record the stack does not own is untouched.
+    expect(records[R53_DOMAIN]?.TXT).toEqual([['v=spf1 include:amazonses.com ~all']]);
+    (globalThis as { e2eMilestones?: string[] }).e2eMilestones = milestones;
+  });
+
+  it('external mode: the DNS team publishes what the change request asks, revokes what the revocation asks', async () => {
+    await adoptEasyDkimIdentity(EXT_DOMAIN);
+    await putSpec({
+      domain: EXT_DOMAIN,
+      selectorPrefix: 'mail',
+      keyBits: 2048,
+      dns: { kind: 'external', contacts: [TEAM], locale: 'ja', leadTimeDays: 1 },
+      rotation: { intervalDays: 6, renewBeforeDays: 5, graceDays: 1, activation: 'auto' },
+    });
+    const { milestones } = await rotateUntilOldKeyDestroyed(EXT_DOMAIN, 6 * HOUR_MS, 60);
+    expect(milestones.length).toBeGreaterThan(2);
+    expect(teamLog.filter((l) => l.startsWith('published')).length).toBeGreaterThanOrEqual(2);
+    expect(teamLog.some((l) => l.startsWith('revoked'))).toBe(true);
+    await checkHistory(EXT_DOMAIN, 1);
+  });
+});
+
+describe('no key material anywhere', () => {
+  function scanner(): SecretScanner {
+    const s = new SecretScanner();
+    for (const k of privateKeys) s.addPrivateKey(k.privateKey);
+    return s;
+  }
+
+  it('the scanner finds a key fragment in a line', async () => {
+    await collectKeys();
+    expect(privateKeys.length).toBeGreaterThanOrEqual(4);
+    const key = privateKeys[0]!.privateKey;
+    expect(scanner().contains(`{"level":"INFO","note":"${key.slice(600, 660)}"}`)).toBe(true);
+    expect(scanner().contains('{"level":"INFO","message":"worker.reconciled"}')).toBe(false);
+  });
+
+  it('in every log line, EMF metric, handler response and notification of both rotations, and in every synthesized stack', async () => {
+    const opsMessages: string[] = [];
+    for (;;) {
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: opsInboxUrl, MaxNumberOfMessages: 10 }));
+      if (!received.Messages?.length) break;
+      opsMessages.push(...received.Messages.map((m) => m.Body!));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: opsInboxUrl,
+          Entries: received.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+    }
+    captured.sns.push(...opsMessages);
+    await dnsTeamWorks();
+    const outdir = mkdtempSync(path.join(tmpdir(), 'byodkim-e2e-synth-'));
+    const terraform: string[] = [];
+    try {
+      expect(synthesize(environments, { outdir, stderr: () => undefined })).toBe(0);
+      const walk = (dir: string): void => {
+        for (const entry of readdirSync(dir)) {
+          const file = path.join(dir, entry);
+          if (statSync(file).isDirectory()) walk(file);
+          else if (entry.endsWith('.json')) terraform.push(readFileSync(file, 'utf8'));
+        }
+      };
+      walk(outdir);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+    expect(terraform.length).toBeGreaterThanOrEqual(environments.length);
+    const sources: Record<string, string[]> = {
+      stdout: captured.stdout,
+      stderr: captured.stderr,
+      responses: captured.responses,
+      mail: captured.mail,
+      sns: captured.sns,
+      terraform,
+      dynamo: proxy.dynamoWrites.map((w) => w.body),
+    };
+    expect(captured.stdout.some((l) => l.includes('"_aws"'))).toBe(true); // EMF lines were captured
+    expect(captured.stdout.some((l) => l.includes('worker.reconciled'))).toBe(true);
+    expect(captured.mail.length).toBeGreaterThan(0);
+    expect(captured.sns.length).toBeGreaterThan(0);
+    const s = scanner();
+    const found: string[] = [];
+    for (const [where, lines] of Object.entries(sources)) {
+      for (const line of lines) {
+        if (/-----BEGIN|PRIVATE KEY-----/.test(line)) found.push(`${where}: PEM marker`);
+        if (s.contains(line)) found.push(`${where}: private key fragment`);
+        for (const k of privateKeys)
+          if (line.includes(k.privateKey.slice(0, 64))) found.push(`${where}: private key DER`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+});
