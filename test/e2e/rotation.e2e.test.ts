@@ -6,7 +6,7 @@
  * Then: no key material anywhere in what the rotations logged, measured, answered and sent, nor in the
  * synthesized Terraform of every environment.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -215,6 +215,7 @@ async function rotateUntilOldKeyDestroyed(
       seen = summary;
     }
     if (state.keys.length >= 2 && state.keys[0]!.state === 'destroyed' && state.keys.at(-1)!.state === 'active') {
+      if (process.env.E2E_TIMELINE) appendFileSync(process.env.E2E_TIMELINE, `${domain}\n${milestones.join('\n')}\n`);
       return { runs: run, state, milestones };
     }
   }
@@ -266,8 +267,6 @@ async function checkHistory(domain: string, graceDays: number): Promise<void> {
   const lastSignedWithFirst = points.filter((p) => p.signingWith === first!.selector).at(-1)!.at;
   const switchedAway = points.find((p) => p.signingWith === second!.selector)!.at;
   expect(switchedAway).toBeGreaterThanOrEqual(lastSignedWithFirst);
-  const destroyedAt = firstKey.deletionScheduledAt! - 0;
-  expect(destroyedAt).toBeDefined();
   const state = (await stateStore().load(domain))!;
   const destroyed = state.keys.find((k) => k.keyId === first!.selector)!;
   expect(destroyed.state).toBe('destroyed');
@@ -284,7 +283,9 @@ async function collectKeys(): Promise<void> {
   for (const secret of list.SecretList ?? []) {
     const value = await secrets.send(new GetSecretValueCommand({ SecretId: secret.ARN! })).catch(() => undefined);
     if (!value?.SecretString) continue;
-    privateKeys.push({ privateKey: value.SecretString, publicKey: '' });
+    const { privateKey, publicKey } = JSON.parse(value.SecretString) as { privateKey: string; publicKey: string };
+    expect(privateKey).toMatch(/^MII[A-Za-z0-9+/]+={0,2}$/);
+    privateKeys.push({ privateKey, publicKey });
   }
   secrets.destroy();
 }
@@ -430,13 +431,11 @@ describe('a full rotation through the real handlers and adapters', () => {
       rotation: { intervalDays: 2, renewBeforeDays: 1, graceDays: 1, activation: 'auto' },
     });
     const { runs, milestones } = await rotateUntilOldKeyDestroyed(R53_DOMAIN, 6 * HOUR_MS, 40);
-    process.stderr.write(''); // keep the spy exercised
     expect(runs).toBeLessThanOrEqual(40);
     expect(milestones.length).toBeGreaterThan(2);
     await checkHistory(R53_DOMAIN, 1);
     // The SPF record the stack does not own is untouched.
     expect(records[R53_DOMAIN]?.TXT).toEqual([['v=spf1 include:amazonses.com ~all']]);
-    (globalThis as { e2eMilestones?: string[] }).e2eMilestones = milestones;
   });
 
   it('external mode: the DNS team publishes what the change request asks, revokes what the revocation asks', async () => {
@@ -459,7 +458,7 @@ describe('a full rotation through the real handlers and adapters', () => {
 describe('no key material anywhere', () => {
   function scanner(): SecretScanner {
     const s = new SecretScanner();
-    for (const k of privateKeys) s.addPrivateKey(k.privateKey);
+    for (const k of privateKeys) s.addPrivateKey(k.privateKey, k.publicKey);
     return s;
   }
 
@@ -523,6 +522,10 @@ describe('no key material anywhere', () => {
         if (s.contains(line)) found.push(`${where}: private key fragment`);
         for (const k of privateKeys)
           if (line.includes(k.privateKey.slice(0, 64))) found.push(`${where}: private key DER`);
+        // The public half belongs in records, requests and state; never in logs, metrics, answers or Terraform.
+        if (['stdout', 'stderr', 'responses', 'terraform'].includes(where)) {
+          for (const k of privateKeys) if (line.includes(k.publicKey.slice(40, 120))) found.push(`${where}: SPKI`);
+        }
       }
     }
     expect(found).toEqual([]);
