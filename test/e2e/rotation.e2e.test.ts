@@ -531,3 +531,41 @@ describe('no key material anywhere', () => {
     expect(found).toEqual([]);
   });
 });
+
+describe('the SES fake is as strict as SES', () => {
+  it('refuses a PKCS#8 key and an unknown identity, and says SUCCESS only for a record carrying the key', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { SesV2IdentityDkim } = await import('../../functions/adapters/ses');
+    const { PutEmailIdentityDkimSigningAttributesCommand } = await import('@aws-sdk/client-sesv2');
+    const domain = 'strict.example.jp';
+    await adoptEasyDkimIdentity(domain);
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pkcs1 = (pair.privateKey.export({ type: 'pkcs1', format: 'der' }) as Buffer).toString('base64');
+    const pkcs8 = (pair.privateKey.export({ type: 'pkcs8', format: 'der' }) as Buffer).toString('base64');
+    const spki = (pair.publicKey.export({ type: 'spki', format: 'der' }) as Buffer).toString('base64');
+    const client = new SESv2Client({ ...moto.clientConfig, endpoint: proxy.endpoint });
+    const put = (EmailIdentity: string, key: string) =>
+      client.send(
+        new PutEmailIdentityDkimSigningAttributesCommand({
+          EmailIdentity,
+          SigningAttributesOrigin: 'EXTERNAL',
+          SigningAttributes: { DomainSigningSelector: 'strict1', DomainSigningPrivateKey: key },
+        }),
+      );
+    await expect(put(domain, pkcs8)).rejects.toMatchObject({ name: 'BadRequestException' });
+    await expect(put('absent.example.jp', pkcs1)).rejects.toMatchObject({ name: 'NotFoundException' });
+    const ses = new SesV2IdentityDkim({ client });
+    await ses.putExternalSigningKey(domain, 'strict1', pkcs1);
+    const name = `strict1._domainkey.${domain}`;
+    const other = (
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }) as Buffer
+    ).toString('base64');
+    records[name] = { TXT: [[`v=DKIM1; k=rsa; p=${other}`]] };
+    expect(await ses.getDkim(domain)).toMatchObject({ origin: 'EXTERNAL', status: 'PENDING', tokens: ['strict1'] });
+    records[name] = { TXT: [[`v=DKIM1; k=rsa; p=${spki.slice(0, 200)}`, spki.slice(200)]] };
+    expect(await ses.getDkim(domain)).toMatchObject({ status: 'SUCCESS', signingEnabled: true });
+    delete records[name];
+    expect(await ses.getDkim(domain)).toMatchObject({ status: 'PENDING' });
+    client.destroy();
+  });
+});

@@ -226,6 +226,9 @@ export async function startE2eProxy(options: E2eProxyOptions): Promise<E2eProxy>
           try {
             const key = createPrivateKey({ key: Buffer.from(privateKey, 'base64'), format: 'der', type: 'pkcs1' });
             if (!/^[A-Za-z0-9+/]+={0,2}$/.test(privateKey)) throw new Error('not base64 on one line');
+            // OpenSSL also decodes PKCS#8 when asked for PKCS#1: SES does not; only exact PKCS#1 DER passes.
+            const der = Buffer.from(privateKey, 'base64');
+            if (!(key.export({ type: 'pkcs1', format: 'der' }) as Buffer).equals(der)) throw new Error('not PKCS#1');
             publicKey = (createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer).toString('base64');
           } catch {
             return json(out, 400, { message: 'Invalid private key.' }, 'BadRequestException');
