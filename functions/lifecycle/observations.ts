@@ -178,16 +178,25 @@ export function checkRecord(spec: DomainSpec, key: KeyRecord, obs: Observations)
   return { verified, authoritativeOk, diagnosis, unobserved: false };
 }
 
-/** True when every server shows the key's selector revoked (`p=` empty) or gone. */
-export function revocationVisible(spec: DomainSpec, key: KeyRecord, obs: Observations): boolean {
+/**
+ * True when every server shows the key's selector revoked (`p=` empty) or gone — or, `explicit`, revoked
+ * (`p=` empty) and nothing else.
+ */
+export function revocationVisible(
+  spec: DomainSpec,
+  key: KeyRecord,
+  obs: Observations,
+  accept: 'gone-or-revoked' | 'explicit' = 'gone-or-revoked',
+): boolean {
   const observation = obs.records[lookupName(spec, key.selector)];
   if (!observation || observation.answers.length === 0) return false;
   return observation.answers.every((answer) => {
-    if (answer.outcome === 'nxdomain' || answer.outcome === 'nodata') return true;
+    if (answer.outcome === 'nxdomain' || answer.outcome === 'nodata') return accept === 'gone-or-revoked';
     if (answer.outcome !== 'answer') return false;
     if (key.publicKey === undefined) return false;
     const result = diagnose(spec, key.selector, key.publicKey, answer);
     // Anything that no longer carries this key: revoked, another key (delegated slot reused), no record.
+    if (accept === 'explicit') return result.code === 'revoked';
     return result.code === 'revoked' || result.code === 'no-record' || result.code === 'wrong-key';
   });
 }

@@ -16,7 +16,10 @@ export const confirmRevocation: Policy = {
         continue;
       }
       const revocation = key.revocation;
-      if (revocationVisible(spec, key, obs)) {
+      // External: a key the DNS team never published correctly may still be published by them (a request
+      // or a correction they are working on): only their explicit `p=` shows the revocation is done.
+      const explicit = spec.dns.kind === 'external' && key.dnsVerifiedAt === undefined && key.activatedAt === undefined;
+      if (revocationVisible(spec, key, obs, explicit ? 'explicit' : 'gone-or-revoked')) {
         return act(
           withKey(state, key.keyId, { revocation: { ...revocation, confirmedAt: now } }),
           `${key.selector} is revoked in DNS`,

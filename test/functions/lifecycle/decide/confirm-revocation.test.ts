@@ -67,6 +67,33 @@ describe('confirmRevocation', () => {
       },
     },
     {
+      name: 'external: does not take a missing record for the revocation of a key never seen published (the DNS team may still publish it)',
+      given: () =>
+        external()
+          .key('old', 'revoked', {
+            activatedAt: undefined,
+            dnsVerifiedAt: undefined,
+            revocation: { startedAt: NOW - HOUR_MS, request: request() },
+          })
+          .dns('old', 'missing'),
+      want: { policy: 'idle', requeueAfterMs: 91 * DAY_MS },
+    },
+    {
+      name: 'external: confirms the revocation of a key never seen published once every server shows p= empty',
+      given: () =>
+        external()
+          .key('old', 'revoked', {
+            activatedAt: undefined,
+            dnsVerifiedAt: undefined,
+            revocation: { startedAt: NOW - HOUR_MS, request: request() },
+          })
+          .dns('old', 'revoked'),
+      want: {
+        policy: 'confirmRevocation',
+        keys: { old: { revocation: { startedAt: NOW - HOUR_MS, request: request(), confirmedAt: NOW } } },
+      },
+    },
+    {
       name: 'accepts another key at a reused delegated slot as revoked',
       given: () => revoking('delegated').dns('old', 'wrong-key'),
       want: {
