@@ -101,10 +101,25 @@ export interface Decision {
 
 /** Runs the chain: the first policy that acts decides; otherwise idle until the earliest wait ends. */
 export function decide(spec: DomainSpec, state: DomainState, obs: Observations, now: number): Decision {
+  return runChain(POLICIES, spec, state, obs, now);
+}
+
+/** `decide` over another chain (tests remove or break one policy to prove the simulation needs it). */
+export function decideWith(policies: readonly Policy[]): typeof decide {
+  return (spec, state, obs, now) => runChain(policies, spec, state, obs, now);
+}
+
+function runChain(
+  policies: readonly Policy[],
+  spec: DomainSpec,
+  state: DomainState,
+  obs: Observations,
+  now: number,
+): Decision {
   const ctx: Ctx = { spec, state, obs, now };
   let until: number | undefined;
   const waiting: string[] = [];
-  for (const policy of POLICIES) {
+  for (const policy of policies) {
     const verdict = policy.run(ctx);
     if (!verdict) continue;
     if ('act' in verdict) {
