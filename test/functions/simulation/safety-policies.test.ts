@@ -8,6 +8,15 @@
  * where the checker has one for what the policy protects, otherwise the figure of the report that fails
  * `byodkim simulate` (unsigned minutes caused by the engine) or that the issue bounds (a person's unsigned
  * minutes: about one schedule period plus SES's reaction).
+ *
+ * Not here: the compromise hold (holdCompromisedKey) and signing-off enforcement (enforceSigningOff). No
+ * invariant the checker has is about what they protect — a key an operator declared compromised, or a
+ * domain the operator disabled, must not keep signing — so removing either changes no checked figure
+ * (with enforceSigningOff removed, SES simply keeps signing: fewer unsigned minutes, no violation; an
+ * operator who disables signing for longer than the rotation interval makes the checker report invariant
+ * 4 for the real engine too, as it ages a key from its activation whether or not SES signs with it).
+ * Proving them needs an invariant such as "once an acknowledged disable or revoke is recorded, SES signs
+ * with no byodkim key (disable) or not with the compromised one (revoke) after the run that recorded it".
  */
 import type { DomainSpec } from '../../../functions/core/spec';
 import { HOUR_MS } from '../../../functions/core/time';
