@@ -42,7 +42,7 @@ function breaking(name: string, wrap: (run: Policy['run']) => Policy['run']): De
 }
 
 function run(options: Omit<SimulationOptions, 'faults' | 'keyPairs'> & { faults?: number }): Promise<SimulationReport> {
-  return simulate({ faults: 0, keyPairs: testPairs(POOL + 12), ...options });
+  return simulate({ faults: 0, keyPairs: testPairs(POOL + 2), ...options });
 }
 
 /** Short rotations (route53): a rotation every 8 days, a 3-day grace period. */
