@@ -102,6 +102,9 @@ export function applyOutcome(state: DomainState, action: Action, outcome: Action
       return withKey(state, key.keyId, { revocation: { ...key.revocation, route53ChangeId: outcome.changeId } });
     }
   }
+  if (action.type === 'ses-put-signing-key' && state.switching?.keyId === action.keyId) {
+    return { ...state, switching: { ...state.switching, givenAt: now } };
+  }
   if (action.type === 'notify' && action.deliveryOf) {
     const ref = action.deliveryOf;
     if (ref.kind === 'topic') return { ...state, notified: { ...state.notified, [ref.topic]: now } };

@@ -147,6 +147,11 @@ export interface PendingSwitch {
   readonly keyId: string;
   readonly startedAt: number;
   readonly reason: 'activate' | 'rollback' | 'compromise' | 'repair';
+  /**
+   * When this switch gave SES the key (recorded from the call's outcome). A delegated slot's selector is
+   * reused: SES being on the selector does not say which key it holds.
+   */
+  readonly givenAt?: number;
 }
 
 export interface DomainState {

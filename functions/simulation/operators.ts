@@ -144,7 +144,8 @@ export class SimOperators {
         (which < 0.85 && retired.length > 0 ? rng.pick(retired) : undefined) ??
         fresh[0] ??
         active;
-      if (key) return { kind: 'operator', action, domain, selector: key.selector, actor: 'sim-operator' };
+      // Named by key id: a delegated slot's selector names several keys over time.
+      if (key) return { kind: 'operator', action, domain, selector: key.keyId, actor: 'sim-operator' };
       action = 'rotate';
     }
     return { kind: 'operator', action, domain, actor: 'sim-operator' };
@@ -159,7 +160,7 @@ export class SimOperators {
     const issuedAt = world.clock.now();
     tally.issued += 1;
     if (action === 'revoke' && request.selector !== undefined)
-      checker.declareCompromised(domain, { selector: request.selector }, issuedAt);
+      checker.declareCompromised(domain, { keyId: request.selector, selector: request.selector }, issuedAt);
     const msPerTurn = this.options.msPerTurn ?? 10;
     const sleep = async (ms: number) => {
       for (let i = Math.min(200, Math.ceil(ms / msPerTurn) + this.turnRng.int(0, 3)); i > 0; i -= 1)

@@ -434,8 +434,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   // Keys byodkim generates are "ours" for checks 2–4 as soon as they are stored.
   const create = world.keyStore.create.bind(world.keyStore);
   world.keyStore.create = async (domain, keyId, pair) => {
-    checker.noteKey(domain, pair.publicKey, keyId);
-    return create(domain, keyId, pair);
+    const created = await create(domain, keyId, pair);
+    // The key id names the pair that was stored: a retried or concurrent generation's pair is discarded.
+    if (created === 'created') checker.noteKey(domain, pair.publicKey, keyId);
+    return created;
   };
 
   let runs = 0;

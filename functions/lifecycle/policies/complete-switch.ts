@@ -24,7 +24,9 @@ export const completeSwitch: Policy = {
       return act(clear, `abandoned the switch to ${sw.keyId}: the key is no longer usable`);
     }
     if (!obs.ses) return wait('the SES identity is missing', now + HOUR_MS);
-    if (!sesOn(ctx, key.selector)) {
+    // A reused delegated slot: SES on the selector may still hold the slot's previous key.
+    const shared = state.keys.some((k) => k.keyId !== key.keyId && k.selector === key.selector);
+    if (!sesOn(ctx, key.selector) || (shared && sw.givenAt === undefined)) {
       const check = checkRecord(spec, key, obs);
       if (!check.verified) {
         return act(

@@ -24,6 +24,40 @@ describe('completeSwitch', () => {
       },
     },
     {
+      name: 'delegated: SES on a reused slot selector holds the slot’s previous key until this switch gave it the new one',
+      given: () =>
+        running('delegated')
+          .key('next', 'dns-verified', { slot: 1 })
+          .dns('next', 'correct')
+          .with(switchingTo(KEY_IDS.next)),
+      want: {
+        policy: 'completeSwitch',
+        unchanged: true,
+        actions: [{ type: 'ses-put-signing-key', keyId: KEY_IDS.next, selector: 'mail1' }],
+      },
+    },
+    {
+      name: 'delegated: once this switch gave SES the key (recorded from the call), it goes on to enable signing',
+      given: () =>
+        running('delegated')
+          .key('next', 'dns-verified', { slot: 1 })
+          .dns('next', 'correct')
+          .signing('next', { signingEnabled: false, status: 'PENDING' })
+          .with({
+            switching: {
+              keyId: KEY_IDS.next,
+              startedAt: NOW - MINUTE_MS,
+              reason: 'activate',
+              givenAt: NOW - MINUTE_MS,
+            },
+          }),
+      want: {
+        policy: 'completeSwitch',
+        unchanged: true,
+        actions: [{ type: 'ses-set-signing-enabled', enabled: true }],
+      },
+    },
+    {
       name: 'abandons the switch without calling SES when one public resolver does not show the record',
       given: () => switching().dns('next', 'correct', { 'resolver:1.1.1.1': 'missing' }),
       want: { policy: 'completeSwitch', state: { switching: undefined }, message: /abandoned.*not verified/ },
