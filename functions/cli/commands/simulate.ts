@@ -166,7 +166,7 @@ export const simulateCommand: Command = {
       strict: true,
       allowPositionals: false,
     });
-    const domains = integer(values.domains, 10, 'domains', 1, 999);
+    const domains = integer(values.domains, 10, 'domains', 1, 10_000);
     const days = integer(values.days, 365, 'days', 1, 36500);
     const seed = integer(values.seed, 1, 'seed', 0, 2 ** 32 - 1);
     const mode = (values['dns-mode'] ?? 'mixed') as SimDnsMode;

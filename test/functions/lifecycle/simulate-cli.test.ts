@@ -103,7 +103,7 @@ describe('byodkim simulate', () => {
     [['--operators', 'x'], '--operators must be a probability from 0 to 1'],
     [['--dns-mode', 'bind'], '--dns-mode must be one of route53, external, delegated, mixed'],
     [['--faults', '2'], '--faults must be a probability from 0 to 0.5'],
-    [['--domains', '0'], '--domains must be an integer from 1 to 999'],
+    [['--domains', '0'], '--domains must be an integer from 1 to 10000'],
     [['--days', 'ten'], '--days must be an integer'],
   ])('refuses %j with exit 2', async (extra, message) => {
     const c = capture();
