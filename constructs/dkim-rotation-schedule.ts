@@ -145,7 +145,9 @@ export const WORKER_TABLE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:ConditionCheckItem',
 ] as const;
+/** SendMessage: a domain whose engine asks to run again within 15 min goes back to the queue, delayed. */
 export const WORKER_QUEUE_ACTIONS = [
+  'sqs:SendMessage',
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
   'sqs:ChangeMessageVisibility',
@@ -437,6 +439,7 @@ export class DkimRotationSchedule extends Construct {
     };
     this.workerEnvironment = {
       ...common,
+      [LAMBDA_ENV.workQueueUrl]: this.workQueue.url,
       [LAMBDA_ENV.secretPrefix]: secretPrefix,
       [LAMBDA_ENV.keyStoreKeyArn]: keyStoreKey.keyArn,
       [LAMBDA_ENV.operatorTopicArn]: this.operatorTopicArn,

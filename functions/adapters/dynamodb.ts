@@ -339,6 +339,43 @@ export class DynamoDbSpecStore {
     return listKind(this.client, this.tableName, STATE_TABLE.kinds.spec, this.pageSize);
   }
 
+  /**
+   * The domain's SPEC and STATE items in ONE strongly consistent call: a Query on the domain's partition
+   * with `begins_with(sk, 'S')` (both `SPEC` and `STATE` start with S, the `EVENT#…` items do not). A
+   * Query, not BatchGetItem: one request with no `UnprocessedKeys` to retry, and the same single-partition
+   * read as two GetItems — so the worker's steady state costs one DynamoDB call, not two. `spec` is checked
+   * like {@link getSpec}'s; `state` is what {@link DynamoDbStateStore.load} would return at this instant
+   * (hand it to the reconciler's first load: {@link preloadedStateStore}; its save still compares and swaps).
+   */
+  async loadDomain(domain: string): Promise<{ spec: DomainSpec | undefined; state: DomainState | undefined }> {
+    let items: Record<string, AttributeValue>[];
+    try {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :s)',
+          ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey, '#sk': STATE_TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': { S: domainPartitionKey(domain) }, ':s': { S: 'S' } },
+          ConsistentRead: true,
+        }),
+      );
+      items = output.Items ?? [];
+    } catch (error) {
+      throw mapAwsError(error, {
+        service: SERVICE,
+        action: 'Query',
+        resource: `table ${this.tableName} items ${domainPartitionKey(domain)} SPEC and STATE`,
+      });
+    }
+    const bySortKey = (sk: string) => items.find((item) => item[STATE_TABLE.sortKey]?.S === sk);
+    const specItem = bySortKey(STATE_TABLE.specSortKey);
+    const stateItem = bySortKey(STATE_TABLE.stateSortKey);
+    return {
+      spec: specItem === undefined ? undefined : parseSpecItem(domain, specItem),
+      state: stateItem === undefined ? undefined : parseStateItem(domain, stateItem),
+    };
+  }
+
   /** The domain's spec, checked with the same rules as at synth time; undefined when no SPEC item exists. */
   async getSpec(domain: string): Promise<DomainSpec | undefined> {
     let item: Record<string, AttributeValue> | undefined;
@@ -357,6 +394,26 @@ export class DynamoDbSpecStore {
     }
     return item === undefined ? undefined : parseSpecItem(domain, item);
   }
+}
+
+/**
+ * A state store whose first `load` of `domain` returns `preloaded` (read by
+ * {@link DynamoDbSpecStore.loadDomain} in the same call as the spec) instead of reading the item again;
+ * every later load, and every save, goes to `store`. The compare-and-swap is unchanged: a save names the
+ * version that was read, so a writer that moved in between still makes it fail with `ConflictError`.
+ */
+export function preloadedStateStore(store: StateStore, domain: string, preloaded: DomainState | undefined): StateStore {
+  let used = false;
+  return {
+    load: async (name) => {
+      if (!used && name === domain) {
+        used = true;
+        return preloaded;
+      }
+      return store.load(name);
+    },
+    save: (state, expectedVersion, events) => store.save(state, expectedVersion, events),
+  };
 }
 
 /** A SPEC item's `spec` map, checked: its shape first (what the rules cannot read), then every domain rule. */

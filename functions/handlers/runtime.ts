@@ -9,7 +9,7 @@
  * | --- | --- | --- | --- |
  * | `BYODKIM_ENVIRONMENT` | yes | yes | the `Environment` metric dimension |
  * | `BYODKIM_STATE_TABLE` | yes | yes | the state table (SPEC, STATE and EVENT items) |
- * | `BYODKIM_WORK_QUEUE_URL` | yes | | the work queue the planner fills |
+ * | `BYODKIM_WORK_QUEUE_URL` | yes | yes | the work queue: the planner fills it; the worker sends a domain back to it, delayed, when the engine asks to run again within 15 min |
  * | `BYODKIM_OPERATOR_TOPIC_ARN` | yes | yes | operator notices (SNS); the planner's orphaned-domain report |
  * | `BYODKIM_SECRET_PREFIX` | | yes | secrets are `<prefix>/<domain>/<keyId>` |
  * | `BYODKIM_KEY_STORE_KEY_ARN` | | yes | the KMS key new secrets are encrypted with |
@@ -51,11 +51,13 @@ export interface PlannerRuntime {
   readonly now: () => number;
 }
 
-/** What the worker needs: the lifecycle's ports and the domains' specs. */
+/** What the worker needs: the lifecycle's ports, the domains' specs and the work queue (delayed requeues). */
 export interface WorkerRuntime {
   readonly environment: string;
   readonly ports: LifecyclePorts;
-  readonly specs: Pick<DynamoDbSpecStore, 'getSpec'>;
+  readonly specs: Pick<DynamoDbSpecStore, 'getSpec' | 'loadDomain'>;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
   readonly logger: Logger;
   readonly metrics: Metrics & { flush(): void };
 }
@@ -95,6 +97,7 @@ export function createWorkerRuntime(env: Env = process.env, overrides: Partial<L
   const vars = readLambdaEnvironment(env, [
     'environment',
     'stateTable',
+    'workQueueUrl',
     'secretPrefix',
     'keyStoreKeyArn',
     'operatorTopicArn',
@@ -130,6 +133,8 @@ export function createWorkerRuntime(env: Env = process.env, overrides: Partial<L
     environment: vars.environment,
     ports,
     specs: new DynamoDbSpecStore({ tableName: vars.stateTable }),
+    sqs: new SQSClient(awsClientConfig(env)),
+    queueUrl: vars.workQueueUrl,
     logger,
     metrics,
   };

@@ -5,6 +5,9 @@
  *   reconciled by the engine, and the messages that could not be — a malformed body, an unexpected error —
  *   are returned in `batchItemFailures`, so SQS retries only those (and moves them to the dead-letter queue
  *   after `maxReceiveCount` receives). A domain that is no longer configured is skipped, never torn down.
+ *   The domain's SPEC and STATE are read in one call; when the engine asks to run again within SQS's
+ *   longest delay (15 min: Route 53 INSYNC, SES verification, a soak), the domain is sent back to the queue
+ *   once, delayed — a rotation takes minutes, not one schedule period per wait.
  * - **A direct invocation** by an operator (CLI, `aws lambda invoke`) with an {@link OperatorRequest}: the
  *   payload is validated (parseWorkerPayload), the command applied through the operator-request path, and
  *   the answer is JSON with a status per domain. A malformed payload gets a typed JSON error naming the
@@ -19,6 +22,8 @@ import {
 } from '../core/contract';
 import { ByodkimError, ValidationError } from '../core/errors';
 import { handleOperatorRequest, toResponse } from '../lifecycle/operator-request';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { preloadedStateStore } from '../adapters/dynamodb';
 import { reconcile } from '../lifecycle/reconciler';
 import type { Condition } from '../lifecycle/conditions';
 import { createWorkerRuntime, perContainer, type WorkerRuntime } from './runtime';
@@ -85,17 +90,27 @@ function unknownDomain(request: OperatorRequest): DomainResponse {
   };
 }
 
-/** Reconciles the domain of one queue message; throws when the message must be retried. */
-async function reconcileMessage(runtime: WorkerRuntime, message: ReconcileMessage): Promise<void> {
-  const spec = await runtime.specs.getSpec(message.domain);
+/** The longest wait a requeue carries: SQS's maximum `DelaySeconds`. A longer one is left to the schedule. */
+export const MAX_REQUEUE_DELAY_MS = 15 * 60_000;
+
+/**
+ * Reconciles the domain of one queue message; throws when the message must be retried. Returns when to run
+ * again (the engine's `requeueAfterMs`), undefined when the regular schedule will do.
+ *
+ * The SPEC and STATE items are read in one call (loadDomain); the state is handed to the reconciler's
+ * first load, so a domain with nothing to do costs that read and the engine's observations only.
+ */
+async function reconcileMessage(runtime: WorkerRuntime, message: ReconcileMessage): Promise<number | undefined> {
+  const { spec, state } = await runtime.specs.loadDomain(message.domain);
   if (!spec) {
     runtime.logger.log('warn', 'worker.domain-not-configured', {
       domain: message.domain,
       message: 'no SPEC item: the domain was removed from the configuration; its keys and records are kept',
     });
-    return;
+    return undefined;
   }
-  const result = await reconcile(spec, runtime.ports);
+  const ports = { ...runtime.ports, stateStore: preloadedStateStore(runtime.ports.stateStore, spec.domain, state) };
+  const result = await reconcile(spec, ports);
   runtime.logger.log(result.outcome === 'failed' ? 'warn' : 'info', 'worker.reconciled', {
     domain: message.domain,
     outcome: result.outcome,
@@ -104,6 +119,40 @@ async function reconcileMessage(runtime: WorkerRuntime, message: ReconcileMessag
     enqueuedAt: message.enqueuedAt,
     ...(result.error ? { error: result.error } : {}),
   });
+  return result.requeueAfterMs;
+}
+
+/**
+ * Sends the domain back to the work queue, delayed by `afterMs` (at least 1 s), when that is within SQS's
+ * limit: a rotation's short waits (Route 53 INSYNC, SES verification, a soak) cost minutes, not a schedule
+ * period. One message per processed message at most; a failure to send is logged, not retried — the
+ * schedule still comes.
+ */
+async function requeue(runtime: WorkerRuntime, domain: string, afterMs: number | undefined): Promise<void> {
+  if (afterMs === undefined || afterMs > MAX_REQUEUE_DELAY_MS) return;
+  const delaySeconds = Math.max(1, Math.ceil(afterMs / 1000));
+  const message: ReconcileMessage = {
+    kind: 'reconcile',
+    domain,
+    enqueuedAt: new Date(runtime.ports.clock.now()).toISOString(),
+  };
+  try {
+    await runtime.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: runtime.queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: delaySeconds,
+      }),
+    );
+    runtime.logger.log('info', 'worker.requeued', { domain, delaySeconds });
+  } catch (error) {
+    runtime.logger.log('warn', 'worker.requeue-failed', {
+      domain,
+      delaySeconds,
+      name: error instanceof Error ? error.name : typeof error,
+      message: 'the domain waits for the next scheduled run',
+    });
+  }
 }
 
 /** An SQS batch: each message reconciled on its own; the failed ones reported for retry. */
@@ -118,7 +167,8 @@ export async function handleBatch(runtime: WorkerRuntime, records: readonly SqsR
         throw new PayloadError('body', 'a JSON object', record.body);
       }
       const payload = parseWorkerPayload(body);
-      if (payload.kind === 'reconcile') await reconcileMessage(runtime, payload);
+      if (payload.kind === 'reconcile')
+        await requeue(runtime, payload.domain, await reconcileMessage(runtime, payload));
       else await operatorRequest(runtime, payload);
     } catch (error) {
       const answer = errorAnswer(error);

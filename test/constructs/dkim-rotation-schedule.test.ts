@@ -138,6 +138,8 @@ describe('DkimRotationSchedule: the Lambdas', () => {
       [LAMBDA_ENV.secretPrefix]: 'byodkim-dev',
       [LAMBDA_ENV.dnsTeamSender]: 'dkim@example.com',
       [LAMBDA_ENV.stateTable]: expect.stringMatching(/^\$\{aws_dynamodb_table\.\w+\.name\}$/),
+      // The delayed requeue of a domain whose engine asks to run again within 15 min.
+      [LAMBDA_ENV.workQueueUrl]: expect.stringMatching(/^\$\{aws_sqs_queue\.\w*WorkQueue_\w+\.url\}$/),
       [LAMBDA_ENV.keyStoreKeyArn]: expect.stringMatching(/^\$\{aws_kms_key\.\w+\.arn\}$/),
       [LAMBDA_ENV.operatorTopicArn]: expect.stringMatching(/^\$\{aws_sns_topic\.\w+\.arn\}$/),
       POWERTOOLS_SERVICE_NAME: 'byodkim-worker',
@@ -457,7 +459,19 @@ describe('DkimRotationSchedule: the worker role', () => {
       expect.stringMatching(/^\$\{aws_dynamodb_table\.\w+\.arn\}$/),
     ]);
     expect(statement(worker, 'StateTable').Action).not.toContain('dynamodb:DeleteItem');
-    expect(statement(worker, 'WorkQueue').Resource).toEqual([expect.stringMatching(/WorkQueue_\w+\.arn\}$/)]);
+    expect(statement(worker, 'WorkQueue')).toEqual({
+      Sid: 'WorkQueue',
+      Effect: 'Allow',
+      // SendMessage: the delayed requeue; to the work queue only, never the dead-letter queue.
+      Action: [
+        'sqs:SendMessage',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+      ],
+      Resource: [expect.stringMatching(/WorkQueue_\w+\.arn\}$/)],
+    });
     expect(statement(worker, 'OperatorNotices')).toMatchObject({
       Action: ['sns:Publish'],
       Resource: [expect.stringMatching(/OperatorTopic_\w+\.arn\}$/)],

@@ -212,7 +212,8 @@ const workerAllowed: readonly (readonly [string, Request])[] = [
   ...(['GetItem', 'Query', 'PutItem', 'UpdateItem', 'ConditionCheckItem'] as const).map(
     (a) => [`dynamodb:${a} on the table`, { action: `dynamodb:${a}`, resource: prodTable }] as const,
   ),
-  ...(['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'GetQueueAttributes'] as const).map(
+  // SendMessage: the delayed requeue of a domain whose engine asks to run again within 15 min.
+  ...(['SendMessage', 'ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'GetQueueAttributes'] as const).map(
     (a) => [`sqs:${a} on the work queue`, { action: `sqs:${a}`, resource: prodQueue }] as const,
   ),
   [
@@ -295,6 +296,11 @@ const workerDenied: readonly (readonly [string, Request])[] = [
   ['dynamodb:GetItem on another table', { action: 'dynamodb:GetItem', resource: arn(prod, 'dynamodb', 'table/other') }],
   ['dynamodb:DeleteTable on the table', { action: 'dynamodb:DeleteTable', resource: prodTable }],
   ['sqs:ReceiveMessage on another queue', { action: 'sqs:ReceiveMessage', resource: arn(prod, 'sqs', 'other') }],
+  ['sqs:SendMessage to another queue', { action: 'sqs:SendMessage', resource: arn(prod, 'sqs', 'other') }],
+  [
+    'sqs:SendMessage to the dead-letter queue',
+    { action: 'sqs:SendMessage', resource: arn(prod, 'sqs', 'byodkim-prod-dkim-work-dlq') },
+  ],
   [
     'sqs:ReceiveMessage on the dead-letter queue',
     { action: 'sqs:ReceiveMessage', resource: arn(prod, 'sqs', 'byodkim-prod-dkim-work-dlq') },
@@ -316,7 +322,7 @@ const plannerAllowed: readonly (readonly [string, Request])[] = [
 ];
 
 /** What both roles call: everything else the worker is allowed, the planner needs and is denied. */
-const SHARED = new Set(['dynamodb:GetItem', 'sns:Publish']);
+const SHARED = new Set(['dynamodb:GetItem', 'sns:Publish', 'sqs:SendMessage']);
 const workerOnly = workerAllowed.filter(([, request]) => !SHARED.has(request.action));
 
 describe('IAM evaluated: the prod worker', () => {

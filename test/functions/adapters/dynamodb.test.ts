@@ -8,7 +8,12 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DynamoDbSpecStore, DynamoDbStateStore, SpecItemError } from '../../../functions/adapters/dynamodb';
+import {
+  DynamoDbSpecStore,
+  DynamoDbStateStore,
+  SpecItemError,
+  preloadedStateStore,
+} from '../../../functions/adapters/dynamodb';
 import { STATE_TABLE, domainPartitionKey, eventSortKey, specItem } from '../../../functions/core/contract';
 import { ConflictError, ServiceError, ValidationError } from '../../../functions/core/errors';
 import { resolveDomainSpec, type DomainSpec } from '../../../functions/core/spec';
@@ -97,6 +102,16 @@ async function items(client: DynamoDBClient, domain: string): Promise<Record<str
     }),
   );
   return (out.Items ?? []).map((item) => unmarshall(item));
+}
+
+/** Writes a SPEC item as Terraform does (specItem's JSON through the SDK), `patch` over it. */
+async function putSpec(
+  client: DynamoDBClient,
+  wanted: DomainSpec,
+  patch: Record<string, AttributeValue> = {},
+): Promise<void> {
+  const item = JSON.parse(JSON.stringify(specItem(wanted))) as Record<string, AttributeValue>;
+  await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...item, ...patch } }));
 }
 
 /** Counts the commands a client sends, by name. */
@@ -271,6 +286,45 @@ describe('DynamoDbStateStore and DynamoDbSpecStore against moto', () => {
     const specs = new DynamoDbSpecStore({ tableName: TABLE, client });
     expect(await specs.getSpec('example.com')).toEqual(wanted);
     expect(await specs.getSpec('other.example')).toBeUndefined();
+  });
+
+  it('loadDomain reads the SPEC and STATE items in one consistent Query, never the events', async () => {
+    const wanted = spec('example.com');
+    await putSpec(client, wanted);
+    await putSpec(client, spec('other.example'));
+    await store.save(state('example.com', 1), 0, [event('example.com', 1, 'first')]);
+    await store.save(state('example.com', 2), 1, [event('example.com', 2, 'second')]);
+    const specs = new DynamoDbSpecStore({ tableName: TABLE, client });
+    const counts = countCommands(client);
+
+    expect(await specs.loadDomain('example.com')).toEqual({ spec: wanted, state: state('example.com', 2) });
+    expect(await specs.loadDomain('other.example')).toEqual({ spec: spec('other.example'), state: undefined });
+    expect(await specs.loadDomain('gone.example')).toEqual({ spec: undefined, state: undefined });
+    expect([...counts]).toEqual([['QueryCommand', 3]]);
+  });
+
+  it('loadDomain: a broken SPEC item is a SpecItemError; a missing table a ServiceError naming Query', async () => {
+    await putSpec(client, spec('example.com'), { specFormat: { N: '9' } });
+    const specs = new DynamoDbSpecStore({ tableName: TABLE, client });
+    await expect(specs.loadDomain('example.com')).rejects.toBeInstanceOf(SpecItemError);
+    const missing = new DynamoDbSpecStore({ tableName: 'no-such-table', client });
+    await expect(missing.loadDomain('example.com')).rejects.toThrow(/Query on table no-such-table/);
+  });
+
+  it('a preloaded state answers the first load only; a save still compares and swaps with the store', async () => {
+    await store.save(state('example.com', 1), 0);
+    const { state: preloaded } = await new DynamoDbSpecStore({ tableName: TABLE, client }).loadDomain('example.com');
+    const counts = countCommands(client);
+    const wrapped = preloadedStateStore(store, 'example.com', preloaded);
+
+    expect(await wrapped.load('example.com')).toEqual(state('example.com', 1));
+    expect(counts.size).toBe(0);
+    // Another writer moves between the read and the save: the preloaded version loses.
+    await store.save(state('example.com', 2), 1);
+    await expect(wrapped.save(state('example.com', 2, { notified: {} }), 1)).rejects.toBeInstanceOf(ConflictError);
+    // Later loads read the table.
+    expect(await wrapped.load('example.com')).toEqual(state('example.com', 2));
+    expect(counts.get('GetItemCommand')).toBe(1);
   });
 
   it('a broken SPEC item is a SpecItemError naming the domain and the field', async () => {

@@ -16,6 +16,7 @@ const ENV = {
   AWS_REGION: 'ap-northeast-1',
   [LAMBDA_ENV.environment]: 'dev',
   [LAMBDA_ENV.stateTable]: 'byodkim-dev-dkim-state',
+  [LAMBDA_ENV.workQueueUrl]: 'https://sqs.ap-northeast-1.amazonaws.com/111111111111/byodkim-dev-dkim-work',
   [LAMBDA_ENV.secretPrefix]: 'byodkim-dev',
   [LAMBDA_ENV.keyStoreKeyArn]: 'arn:aws:kms:ap-northeast-1:111111111111:key/1234',
   [LAMBDA_ENV.operatorTopicArn]: 'arn:aws:sns:ap-northeast-1:111111111111:ops',

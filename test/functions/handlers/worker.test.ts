@@ -1,15 +1,43 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { LAMBDA_ENV } from '../../../functions/core/contract';
+import { DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { secretDescription } from '../../../functions/adapters/secrets-manager';
+import { LAMBDA_ENV, STATE_TABLE, specItem } from '../../../functions/core/contract';
+import { resolveDomainSpec } from '../../../functions/core/spec';
+import { formatRecordValue, splitIntoStrings } from '../../../functions/dkim/record';
+import * as reconciler from '../../../functions/lifecycle/reconciler';
+
+// The real engine, observable: a test may answer one run itself (mockResolvedValueOnce).
+jest.mock('../../../functions/lifecycle/reconciler', () => {
+  const actual = jest.requireActual<typeof import('../../../functions/lifecycle/reconciler')>(
+    '../../../functions/lifecycle/reconciler',
+  );
+  return { ...actual, reconcile: jest.fn(actual.reconcile) };
+});
+const reconcile = jest.mocked(reconciler.reconcile);
+import type { DnsObserver, LifecyclePorts } from '../../../functions/lifecycle/ports';
+import type { DomainState } from '../../../functions/lifecycle/state';
 import { createWorkerRuntime, type WorkerRuntime } from '../../../functions/handlers/runtime';
 import { work } from '../../../functions/handlers/worker';
 
 const dynamodb = mockClient(DynamoDBClient);
+const ses = mockClient(SESv2Client);
+const secrets = mockClient(SecretsManagerClient);
+const sqs = mockClient(SQSClient);
+const sns = mockClient(SNSClient);
+const route53 = mockClient(Route53Client);
+const QUEUE_URL = 'https://sqs.ap-northeast-1.amazonaws.com/111111111111/byodkim-dev-dkim-work';
 
 const ENV = {
   AWS_REGION: 'ap-northeast-1',
   [LAMBDA_ENV.environment]: 'dev',
   [LAMBDA_ENV.stateTable]: 'byodkim-dev-dkim-state',
+  [LAMBDA_ENV.workQueueUrl]: QUEUE_URL,
   [LAMBDA_ENV.secretPrefix]: 'byodkim-dev',
   [LAMBDA_ENV.keyStoreKeyArn]: 'arn:aws:kms:ap-northeast-1:111111111111:key/1234',
   [LAMBDA_ENV.operatorTopicArn]: 'arn:aws:sns:ap-northeast-1:111111111111:ops',
@@ -27,7 +55,7 @@ const neverBuilt = (): WorkerRuntime => {
 const sqsRecord = (messageId: string, body: string) => ({ messageId, body, eventSource: 'aws:sqs' });
 
 beforeEach(() => {
-  dynamodb.reset();
+  for (const mock of [dynamodb, ses, secrets, sqs, sns, route53]) mock.reset();
   built = 0;
 });
 
@@ -103,9 +131,9 @@ describe('worker: direct invocations', () => {
 
 describe('worker: SQS batches', () => {
   it('reports the malformed and failed messages only, and skips a domain that is no longer configured', async () => {
-    dynamodb.on(GetItemCommand, { Key: { pk: { S: 'DOMAIN#gone.example.com' } } }).resolves({});
+    dynamodb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: 'DOMAIN#gone.example.com' } } }).resolves({});
     dynamodb
-      .on(GetItemCommand, { Key: { pk: { S: 'DOMAIN#broken.example.com' } } })
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: 'DOMAIN#broken.example.com' } } })
       .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     const message = (domain: string) =>
       JSON.stringify({ kind: 'reconcile', domain, enqueuedAt: '2026-12-01T00:00:00.000Z' });
@@ -121,5 +149,179 @@ describe('worker: SQS batches', () => {
       batchItemFailures: [{ itemIdentifier: '2' }, { itemIdentifier: '3' }, { itemIdentifier: '4' }],
     });
     expect(built).toBe(1);
+  });
+});
+
+describe('worker: a domain in the steady state, and requeues', () => {
+  const NOW = Date.UTC(2026, 11, 1);
+  const DAY = 86_400_000;
+  const DOMAIN = 'example.com';
+  const KEY_ID = 'byodkim-dev-20261101-1';
+  const publicKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .publicKey.export({ type: 'spki', format: 'der' })
+    .toString('base64');
+  const spec = resolveDomainSpec(
+    { domain: DOMAIN, dns: { kind: 'route53', hostedZoneId: 'Z0123456789ABCDEFGHIJ' } },
+    { selectorPrefix: 'byodkim-dev' },
+  );
+  /** Signing with a month-old key, everything in place: nothing to do. */
+  const steady: DomainState = {
+    domain: DOMAIN,
+    version: 7,
+    createdAt: NOW - 31 * DAY,
+    updatedAt: NOW - 29 * DAY,
+    adoption: { observedAt: NOW - 31 * DAY, origin: 'AWS_SES', signingEnabled: true, replacedAt: NOW - 29 * DAY },
+    keys: [
+      {
+        keyId: KEY_ID,
+        selector: KEY_ID,
+        state: 'active',
+        reason: 'first-activation',
+        publicKey,
+        createdAt: NOW - 31 * DAY,
+        dnsRequestedAt: NOW - 31 * DAY,
+        route53InSyncAt: NOW - 31 * DAY,
+        dnsVerifiedAt: NOW - 31 * DAY,
+        activatedAt: NOW - 29 * DAY,
+      },
+    ],
+    notified: {},
+    rotations: 1,
+  };
+  const stateItem = (state: DomainState): Record<string, AttributeValue> => ({
+    [STATE_TABLE.partitionKey]: { S: `DOMAIN#${DOMAIN}` },
+    [STATE_TABLE.sortKey]: { S: STATE_TABLE.stateSortKey },
+    [STATE_TABLE.attributes.kind]: { S: STATE_TABLE.kinds.state },
+    [STATE_TABLE.attributes.domain]: { S: DOMAIN },
+    [STATE_TABLE.attributes.version]: { N: String(state.version) },
+    [STATE_TABLE.attributes.updatedAt]: { N: String(state.updatedAt) },
+    [STATE_TABLE.attributes.state]: { S: JSON.stringify(state) },
+  });
+  const published: DnsObserver = {
+    lookupTxt: async (name) =>
+      ['authoritative:ns-1', 'resolver:8.8.8.8'].map((server) => ({
+        name,
+        server,
+        outcome: 'answer' as const,
+        records: [splitIntoStrings(formatRecordValue(publicKey))],
+        cnameChain: [],
+        ttl: 300,
+      })),
+  };
+  const steadyRuntime = () =>
+    createWorkerRuntime(ENV, { clock: { now: () => NOW }, dnsObserver: published, logger: { log() {} } });
+  const message = (id: string) =>
+    sqsRecord(id, JSON.stringify({ kind: 'reconcile', domain: DOMAIN, enqueuedAt: '2026-12-01T00:00:00.000Z' }));
+
+  beforeEach(() => {
+    dynamodb.on(QueryCommand).resolves({
+      Items: [JSON.parse(JSON.stringify(specItem(spec))) as Record<string, AttributeValue>, stateItem(steady)],
+    });
+    ses.on(GetEmailIdentityCommand).resolves({
+      DkimAttributes: {
+        SigningEnabled: true,
+        Status: 'SUCCESS',
+        SigningAttributesOrigin: 'EXTERNAL',
+        Tokens: [KEY_ID],
+      },
+    });
+    secrets.on(ListSecretsCommand).resolves({
+      SecretList: [
+        {
+          Name: `byodkim-dev/${DOMAIN}/${KEY_ID}`,
+          Description: secretDescription(publicKey),
+          CreatedDate: new Date(NOW - 31 * DAY),
+        },
+      ],
+    });
+  });
+
+  const done = (requeueAfterMs: number | undefined): reconciler.ReconcileResult => ({
+    outcome: 'done',
+    domain: DOMAIN,
+    conflicts: 0,
+    state: steady,
+    steps: [],
+    conditions: [],
+    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+  });
+
+  const awsCalls = () =>
+    [dynamodb, ses, secrets, sqs, sns, route53].flatMap((mock) =>
+      mock.calls().map((call) => call.args[0].constructor.name),
+    );
+
+  it('costs exactly 3 AWS calls: one Query for SPEC and STATE, GetEmailIdentity, ListSecrets', async () => {
+    const answer = await work(steadyRuntime, { Records: [message('1')] });
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(awsCalls()).toEqual(['QueryCommand', 'GetEmailIdentityCommand', 'ListSecretsCommand']);
+    expect(dynamodb.commandCalls(QueryCommand)[0].args[0].input).toMatchObject({
+      TableName: 'byodkim-dev-dkim-state',
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :s)',
+      ExpressionAttributeValues: { ':pk': { S: 'DOMAIN#example.com' }, ':s': { S: 'S' } },
+      ConsistentRead: true,
+    });
+  });
+
+  it.each<[string, number | undefined, number | undefined]>([
+    ['waits 60 s: one message, delayed 60 s', 60_000, 60],
+    ['waits 1.5 s: delayed 2 s (whole seconds, rounded up)', 1_500, 2],
+    ['ran out of steps (0 ms): delayed the minimum, 1 s', 0, 1],
+    ['waits 15 min: SQS’s longest delay', 15 * 60_000, 900],
+    ['waits 2 h: nothing sent, the schedule comes first', 2 * 3_600_000, undefined],
+    ['has nothing to wait for: nothing sent', undefined, undefined],
+  ])('a reconcile that %s', async (_name, requeueAfterMs, delaySeconds) => {
+    reconcile.mockResolvedValueOnce(done(requeueAfterMs));
+    expect(await work(steadyRuntime, { Records: [message('1')] })).toEqual({ batchItemFailures: [] });
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual(
+      delaySeconds === undefined
+        ? []
+        : [
+            {
+              QueueUrl: QUEUE_URL,
+              DelaySeconds: delaySeconds,
+              MessageBody: JSON.stringify({
+                kind: 'reconcile',
+                domain: DOMAIN,
+                enqueuedAt: new Date(NOW).toISOString(),
+              }),
+            },
+          ],
+    );
+  });
+
+  it('hands the preloaded state to the engine: its first load reads nothing, later ones read the table', async () => {
+    let ports: LifecyclePorts | undefined;
+    reconcile.mockImplementationOnce(async (_spec, given) => {
+      ports = given;
+      return done(undefined);
+    });
+    await work(steadyRuntime, { Records: [message('1')] });
+    dynamodb.resetHistory();
+    expect(await ports!.stateStore.load(DOMAIN)).toEqual(steady);
+    expect(dynamodb.calls()).toHaveLength(0);
+    dynamodb.on(GetItemCommand).resolves({ Item: stateItem({ ...steady, version: 8 }) });
+    expect(await ports!.stateStore.load(DOMAIN)).toEqual({ ...steady, version: 8 });
+    expect(dynamodb.commandCalls(GetItemCommand)[0]!.args[0].input).toMatchObject({ ConsistentRead: true });
+  });
+
+  it('a failed requeue is logged, not a failed message (the schedule still comes)', async () => {
+    sqs.on(SendMessageCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    reconcile.mockResolvedValueOnce(done(45_000));
+    expect(await work(steadyRuntime, { Records: [message('1')] })).toEqual({ batchItemFailures: [] });
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+  });
+
+  it('a domain with nothing to do, and a failed message, are not requeued', async () => {
+    dynamodb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: 'DOMAIN#broken.example.com' } } })
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const broken = sqsRecord(
+      '2',
+      JSON.stringify({ kind: 'reconcile', domain: 'broken.example.com', enqueuedAt: '2026-12-01T00:00:00.000Z' }),
+    );
+    const answer = await work(steadyRuntime, { Records: [message('1'), broken] });
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }] });
+    expect(sqs.calls()).toHaveLength(0);
   });
 });
