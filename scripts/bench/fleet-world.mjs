@@ -220,6 +220,22 @@ export function createWorld({
       return {};
     },
     QueryCommand: (input) => {
+      if (input.IndexName === undefined) {
+        // The worker's read of one domain: `pk = :pk AND begins_with(sk, :s)` (its SPEC and STATE items).
+        if (input.KeyConditionExpression !== '#pk = :pk AND begins_with(#sk, :s)') {
+          throw new Error(`fake DynamoDB: unsupported Query ${input.KeyConditionExpression}`);
+        }
+        // The partition's sort keys that can match: SPEC and STATE (events start with EVENT#), looked up
+        // directly rather than by scanning the whole table.
+        const pk = input.ExpressionAttributeValues[':pk'].S;
+        const prefix = input.ExpressionAttributeValues[':s'].S;
+        const items = [STATE_TABLE.specSortKey, STATE_TABLE.stateSortKey]
+          .sort()
+          .filter((sk) => sk.startsWith(prefix))
+          .map((sk) => table.get(`${pk}|${sk}`))
+          .filter((item) => item !== undefined);
+        return { Items: items };
+      }
       if (input.IndexName !== STATE_TABLE.kindIndex.name) throw new Error('fake DynamoDB: only the kind index');
       const kind = input.ExpressionAttributeValues[':kind'].S;
       const all = [...table.values()]
@@ -340,6 +356,18 @@ export function createWorld({
       return { Name: secret.Name, SecretString: secret.SecretString };
     },
     // --- SQS, SNS
+    // A worker's requeue: visible after DelaySeconds (SQS allows 0 to 900).
+    SendMessageCommand: (input) => {
+      const delay = input.DelaySeconds ?? 0;
+      if (!Number.isInteger(delay) || delay < 0 || delay > 900) throw awsError('InvalidParameterValue', 400);
+      queue.push({
+        id: `m${++messageCounter}`,
+        body: input.MessageBody,
+        visibleAt: time.now() + delay * 1000,
+        receives: 0,
+      });
+      return { MessageId: `m${messageCounter}` };
+    },
     SendMessageBatchCommand: (input) => {
       for (const entry of input.Entries) {
         queue.push({ id: `m${++messageCounter}`, body: entry.MessageBody, visibleAt: time.now(), receives: 0 });
