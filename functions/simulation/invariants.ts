@@ -34,6 +34,14 @@
  *     command is lost → every state item written, and every command the driver reports as acknowledged
  *     is in the recorded history (its `command:<action>` event, at a version no later write replaced).
  *
+ * 10. An acknowledged `disable` or `revoke` is carried out → SES's signing history (the world's, not the
+ *     engine's state): after an acknowledged `disable`, SES signs with no byodkim key until an acknowledged
+ *     `enable` is issued; after an acknowledged `revoke`, SES never signs with the revoked key again. The
+ *     engine is allowed the run that carries the command out: the obligation holds from the end of the
+ *     domain's first run that starts after the acknowledgement and completes (`runStarted` /
+ *     `runCompleted`) — the command's own invocation may have carried it out already, but a run racing it
+ *     (started before, acting after) may undo that, and the next completed run must repair it.
+ *
  * Each invariant counts the checks it made (`checks`): `finish` reports, as a violation, an invariant
  * that the run should have exercised (e.g. 1 when SES was switched) and that checked nothing.
  */
@@ -42,9 +50,9 @@ import type { CachingResolver, SimDns } from '../memory/dns';
 import type { DomainSpec } from '../core/spec';
 import type { DomainState, KeyState } from '../lifecycle/state';
 
-export type InvariantNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+export type InvariantNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
 
-export const INVARIANTS: readonly InvariantNumber[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+export const INVARIANTS: readonly InvariantNumber[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 export interface Violation {
   readonly invariant: InvariantNumber;
@@ -63,6 +71,7 @@ export const INVARIANT_TITLES: Readonly<Record<InvariantNumber, string>> = {
   7: 'a replay or a crash that does not converge',
   8: 'a retired selector unpublished or changed during its grace period',
   9: 'a recorded state version that is not the previous one plus one, or an acknowledged command lost',
+  10: 'SES signing with a byodkim key after an acknowledged disable, or with a revoked key, a run later',
 };
 
 /** The checker's own time units (it shares no module with the engine). */
@@ -163,6 +172,25 @@ export interface AcknowledgedCommand {
   readonly issuedAt: number;
   /** The state version the reconciler reported for the command's step, when it reported one. */
   readonly version?: number;
+  /** `revoke`: the key as the command names it (key id or selector), for invariant 10. */
+  readonly key?: string;
+}
+
+/** Invariant 10: what an acknowledged `disable` or `revoke` forbids SES to sign with, and from when. */
+interface SigningObligation {
+  readonly domain: string;
+  readonly action: 'disable' | 'revoke';
+  readonly issuedAt: number;
+  /** `revoke`: the revoked public key (`disable`: every byodkim key) and the key id it was stored under. */
+  readonly publicKey?: string;
+  readonly keyId?: string;
+  /** Runs started before the acknowledgement: only a run started later carries the command out. */
+  readonly runsBefore: number;
+  /** The end of the first such run that completed: the obligation holds from here. */
+  effectiveFrom?: number;
+  /** `disable`: an acknowledged `enable` was issued here. */
+  endedAt?: number;
+  violated?: boolean;
 }
 
 /** The value byodkim publishes for a key (DESIGN.md §2), written out here, not taken from the engine. */
@@ -239,7 +267,7 @@ function firstMismatch(
 }
 
 function emptyCounts(): Record<InvariantNumber, number> {
-  return { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0 };
+  return { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0, 10: 0 };
 }
 
 /** A byodkim key SES stopped using: its record must stay as it was for the grace period (invariant 8). */
@@ -290,7 +318,11 @@ export class InvariantChecker {
   private readonly commandEvents = new Map<string, Map<number, CommandRecord[]>>();
   private readonly acks: { domain: string; ack: AcknowledgedCommand }[] = [];
   /** What the run did, to tell which invariants should have been exercised. */
-  private readonly seen = { signed: 0, retirements: 0, acks: 0 };
+  private readonly seen = { signed: 0, retirements: 0, acks: 0, obligations: 0 };
+  /** Invariant 10: the acknowledged disables and revokes, per domain. */
+  private readonly obligations = new Map<string, SigningObligation[]>();
+  /** Runs started (every domain): a run's number tells whether it started after an acknowledgement. */
+  private runsStarted = 0;
 
   constructor(
     private readonly ctx: CheckerContext,
@@ -320,6 +352,10 @@ export class InvariantChecker {
     }
     set.add(publicKey);
     if (keyId !== undefined) {
+      // A key pool (tests) hands a revoked pair out again under a new key id: a new key, the revoke's watch ends.
+      for (const o of this.obligations.get(domain) ?? [])
+        if (o.action === 'revoke' && o.publicKey === publicKey && o.keyId !== keyId && o.endedAt === undefined)
+          o.endedAt = this.accountedUntil.get(domain) ?? 0;
       const ids = this.keyIds.get(domain) ?? new Map<string, string>();
       ids.set(keyId, publicKey);
       this.keyIds.set(domain, ids);
@@ -438,6 +474,77 @@ export class InvariantChecker {
     this.seen.acks += 1;
     this.acks.push({ domain, ack });
     this.checkAck(domain, ack, ack.issuedAt, 'was acknowledged but is not in the recorded history');
+    this.oblige(domain, ack);
+  }
+
+  /** Invariant 10: an acknowledged disable or revoke starts an obligation; an acknowledged enable ends disables. */
+  private oblige(domain: string, ack: AcknowledgedCommand): void {
+    const list = this.obligations.get(domain) ?? [];
+    this.obligations.set(domain, list);
+    if (ack.action === 'enable') {
+      for (const o of list) if (o.action === 'disable' && o.endedAt === undefined) o.endedAt = ack.issuedAt;
+      return;
+    }
+    if (ack.action !== 'disable' && ack.action !== 'revoke') return;
+    let publicKey: string | undefined;
+    let keyId: string | undefined;
+    if (ack.action === 'revoke') {
+      publicKey = ack.key === undefined ? undefined : (this.keyIds.get(domain)?.get(ack.key) ?? ack.key);
+      keyId = ack.key;
+      if (!publicKey || !this.ours(domain, publicKey)) return; // a key byodkim never held: nothing can sign with it
+    }
+    list.push({
+      domain,
+      action: ack.action,
+      issuedAt: ack.issuedAt,
+      ...(publicKey !== undefined ? { publicKey } : {}),
+      ...(keyId !== undefined ? { keyId } : {}),
+      runsBefore: this.runsStarted,
+    });
+  }
+
+  /** A run (scheduled, or an operator command's invocation) of some domain starts: its number, for `runCompleted`. */
+  runStarted(): number {
+    this.runsStarted += 1;
+    return this.runsStarted;
+  }
+
+  /**
+   * A run of `domain` completed (settled) at `at`: the acknowledged commands of the domain that were
+   * acknowledged before it started are now carried out (invariant 10 holds from here).
+   */
+  runCompleted(domain: string, run: number, at: number): void {
+    const pending = (this.obligations.get(domain) ?? []).filter(
+      (o) => o.effectiveFrom === undefined && o.runsBefore < run,
+    );
+    if (pending.length === 0) return;
+    this.seen.obligations += pending.length;
+    for (const o of pending) {
+      o.effectiveFrom = at;
+      this.checks[10] += 1;
+    }
+  }
+
+  /** Invariant 10 for one obligation over a piece [start, end] of one signing segment. */
+  private checkObligation(o: SigningObligation, segment: SigningSegment, start: number, end: number): void {
+    if (o.violated || o.effectiveFrom === undefined) return;
+    if (!segment.signing || segment.origin !== 'EXTERNAL' || !segment.publicKey) return;
+    if (!this.ours(o.domain, segment.publicKey)) return;
+    if (o.action === 'revoke' && segment.publicKey !== o.publicKey) return;
+    const from = Math.max(start, o.effectiveFrom);
+    const to = Math.min(end, o.endedAt ?? Infinity);
+    // A piece of positive length after the run that carried the command out.
+    if (to <= from) return;
+    o.violated = true;
+    const issued = new Date(o.issuedAt).toISOString();
+    this.violate(
+      10,
+      o.domain,
+      from,
+      o.action === 'disable'
+        ? `SES signs with byodkim selector ${segment.selector} after the operator's acknowledged disable issued at ${issued} was carried out (a completed run later) and before any acknowledged enable`
+        : `SES signs with the revoked key (selector ${segment.selector}) after the operator's acknowledged revoke issued at ${issued} was carried out (a completed run later)`,
+    );
   }
 
   private checkAck(domain: string, ack: AcknowledgedCommand, at: number, what: string): void {
@@ -682,6 +789,7 @@ export class InvariantChecker {
       const start = Math.max(segment.from, from);
       const end = Math.min(timeline[i + 1]?.from ?? now, now);
       if (end < start) continue;
+      this.checkObligations(domain, segment, start, end);
       this.trackKey(domain, segment, end);
       this.trackConfigured(domain, segment);
       if (end <= start || sendingFrom === undefined) continue;
@@ -690,6 +798,18 @@ export class InvariantChecker {
       for (const [u0, u1] of this.unsignedWithin(domain, segment, a, end)) this.addUnsigned(domain, u0, u1);
     }
     ses.forget(domain, now);
+  }
+
+  /** Invariant 10 over one piece of SES's signing history. */
+  private checkObligations(domain: string, segment: SigningSegment, start: number, end: number): void {
+    const list = this.obligations.get(domain);
+    if (!list) return;
+    for (const o of list) {
+      if (o.violated || o.effectiveFrom === undefined || end <= o.effectiveFrom) continue;
+      if (o.endedAt !== undefined && start >= o.endedAt) continue;
+      this.checks[10] += 1;
+      this.checkObligation(o, segment, start, end);
+    }
   }
 
   private trackKey(domain: string, segment: SigningSegment, end: number): void {
@@ -825,7 +945,7 @@ export class InvariantChecker {
    * world did is read from the world (SES's calls, the key store), not from the checks' own loops.
    */
   unexercised(): [InvariantNumber, string][] {
-    const { signed, retirements, acks } = this.seen;
+    const { signed, retirements, acks, obligations } = this.seen;
     const switches = this.ctx.ses.switches.length;
     const deletions = this.ctx.keyStore.deletions.length;
     const keys = [...this.ourKeys.values()].reduce((n, set) => n + set.size, 0);
@@ -840,6 +960,7 @@ export class InvariantChecker {
       [7, keys, acted],
       [8, retirements, `${retirements} selector(s) retired`],
       [9, keys + acks, `${acted} and ${acks} command(s) were acknowledged`],
+      [10, obligations, `${obligations} disable or revoke command(s) were acknowledged`],
     ];
     return expected.filter(([n, count]) => count > 0 && this.checks[n] === 0).map(([n, , reason]) => [n, reason]);
   }

@@ -8,7 +8,8 @@
  *
  * Every command is accounted for: issued = applied + refused + busy. The checker is told when a key is
  * declared compromised (at issue: the key is compromised whatever the engine makes of it) and about every
- * command answered `done` (invariant 9: it must be in the recorded history).
+ * command answered `done` (invariant 9: it must be in the recorded history; invariant 10: an acknowledged
+ * disable or revoke must be carried out — a revoke names its key).
  */
 import type { OperatorRequest } from '../core/contract';
 import { SimulatedCrash } from '../memory/faults';
@@ -185,6 +186,8 @@ export class SimOperators {
         if (crashes > CRASH_RETRIES) break;
       }
     }
+    // Invariant 10: the key a revoke names.
+    const named = action === 'revoke' && request.selector !== undefined ? { key: request.selector } : {};
     const extra = crashes + (result ? result.attempts - 1 : 0);
     if (extra > 0) tally.retried += 1;
     tally.extraAttempts += extra;
@@ -201,7 +204,7 @@ export class SimOperators {
     const earlier = ambiguous && result.outcome !== 'done' ? this.lastRecorded.get(`${domain} ${action}`) : undefined;
     if (earlier && earlier.at >= issuedAt) {
       tally.applied += 1;
-      checker.commandAcknowledged(domain, { action, issuedAt, version: earlier.version });
+      checker.commandAcknowledged(domain, { action, issuedAt, version: earlier.version, ...named });
       return { request, issuedAt, result, outcome: 'done' };
     }
     if (result.outcome === 'done') {
@@ -210,6 +213,7 @@ export class SimOperators {
         action,
         issuedAt,
         ...(result.version !== undefined ? { version: result.version } : {}),
+        ...named,
       });
     } else {
       if (result.outcome === 'refused') tally.refused += 1;

@@ -461,8 +461,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 
   async function invoke(domain: string, ports: LifecyclePorts = world.ports): Promise<ReconcileResult | 'crashed'> {
     world.forDomain(domain);
+    const run = checker.runStarted();
     try {
-      return await reconcile(world.spec(domain), ports, { decide, maxSteps: MAX_STEPS, describe: false });
+      const result = await reconcile(world.spec(domain), ports, { decide, maxSteps: MAX_STEPS, describe: false });
+      // Invariant 10: a settled run carries out the commands acknowledged before it started.
+      if (result.outcome === 'done' && result.requeueAfterMs !== 0)
+        checker.runCompleted(domain, run, world.clock.now());
+      return result;
     } catch (error) {
       if (error instanceof SimulatedCrash) return 'crashed';
       throw error;

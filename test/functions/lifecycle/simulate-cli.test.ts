@@ -83,7 +83,9 @@ describe('byodkim simulate', () => {
     expect(o.issued).toBe(o.applied + o.refused + o.busy);
     expect(report).toHaveProperty('casConflicts');
     expect(report).toHaveProperty('divergentInvocations');
-    expect(Object.keys(report.checks)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(Object.keys(report.checks)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+    // Operators disable and revoke: invariant 10 checked what SES signed with after them.
+    expect(report.checks['10']).toBeGreaterThan(0);
     const t = capture();
     expect(await run(small, t.io)).toBe(0);
     const text = t.out();

@@ -1,7 +1,8 @@
 /**
  * The checker on its own, in hand-made worlds: it shares no code with the engine, decides "the record
  * matches" byte for byte, watches a retired selector for its whole grace period (invariant 8), follows the
- * recorded versions and the acknowledged operator commands (invariant 9), and reports an invariant that
+ * recorded versions and the acknowledged operator commands (invariant 9), sees an acknowledged disable or
+ * revoke carried out in SES's signing history (invariant 10), and reports an invariant that
  * checked nothing although the world gave it something to check.
  */
 import { readFileSync } from 'node:fs';
@@ -244,6 +245,83 @@ describe('invariant 9: versions and acknowledged commands, in a hand-made histor
     const checker = await bare();
     checker.commandAcknowledged(DOMAIN, { action: 'status', issuedAt: START });
     expect(checker.violations).toEqual([]);
+  });
+});
+
+describe('invariant 10: an acknowledged disable or revoke is carried out, a run later', () => {
+  // SES signs with l (sel-l) from START + 2 h; sel-k retired then. The engine's run: started, completed.
+  const T = START + DAY_MS;
+  const only10 = (checker: InvariantChecker) => checker.violations.filter((v) => v.invariant === 10);
+
+  it('is violated when SES still signs with a byodkim key after a disable and a completed run', async () => {
+    const { checker, check } = await switchedWorld();
+    checker.commandAcknowledged(DOMAIN, { action: 'disable', issuedAt: T });
+    checker.runCompleted(DOMAIN, checker.runStarted(), T + 1000);
+    check(T + HOUR_MS);
+    expect(only10(checker)).toEqual([
+      expect.objectContaining({
+        at: T + 1000,
+        message: expect.stringMatching(
+          /^SES signs with byodkim selector sel-l after the operator's acknowledged disable/,
+        ),
+      }),
+    ]);
+    expect(checker.counts[10]).toBe(1);
+    expect(checker.checks[10]).toBeGreaterThan(0);
+  });
+
+  it('holds when the run turned signing off, until an acknowledged enable', async () => {
+    const { world, checker, check } = await switchedWorld();
+    checker.commandAcknowledged(DOMAIN, { action: 'disable', issuedAt: T });
+    world.clock.set(T + 1000);
+    await world.ses.setSigningEnabled(DOMAIN, false);
+    checker.runCompleted(DOMAIN, checker.runStarted(), T + 1000);
+    check(T + HOUR_MS);
+    checker.commandAcknowledged(DOMAIN, { action: 'enable', issuedAt: T + 2 * HOUR_MS });
+    world.clock.set(T + 2 * HOUR_MS);
+    await world.ses.setSigningEnabled(DOMAIN, true);
+    check(T + 3 * HOUR_MS);
+    expect(only10(checker)).toEqual([]);
+    expect(checker.checks[10]).toBeGreaterThan(0);
+  });
+
+  it('allows the engine the run: a run started before the acknowledgement does not count', async () => {
+    const { checker, check } = await switchedWorld();
+    const racing = checker.runStarted();
+    checker.commandAcknowledged(DOMAIN, { action: 'disable', issuedAt: T });
+    checker.runCompleted(DOMAIN, racing, T);
+    check(T + HOUR_MS);
+    expect(only10(checker)).toEqual([]);
+    expect(checker.checks[10]).toBe(0);
+    // The next run completes and SES still signs.
+    checker.runCompleted(DOMAIN, checker.runStarted(), T + HOUR_MS);
+    check(T + 2 * HOUR_MS);
+    expect(only10(checker)).toHaveLength(1);
+  });
+
+  it('is violated when SES signs with the revoked key after a completed run, not for another key', async () => {
+    const { checker, check } = await switchedWorld();
+    checker.commandAcknowledged(DOMAIN, { action: 'revoke', issuedAt: T, key: 'sel-k' });
+    checker.runCompleted(DOMAIN, checker.runStarted(), T);
+    check(T + HOUR_MS);
+    expect(only10(checker)).toEqual([]);
+    checker.commandAcknowledged(DOMAIN, { action: 'revoke', issuedAt: T + HOUR_MS, key: 'sel-l' });
+    checker.runCompleted(DOMAIN, checker.runStarted(), T + HOUR_MS);
+    check(T + 2 * HOUR_MS);
+    expect(only10(checker)).toEqual([
+      expect.objectContaining({
+        at: T + HOUR_MS,
+        message: expect.stringMatching(
+          /^SES signs with the revoked key \(selector sel-l\) after the operator's acknowledged revoke/,
+        ),
+      }),
+    ]);
+  });
+
+  it('expects no check before a run completes after the acknowledgement (that run is the engine’s)', async () => {
+    const { checker } = await switchedWorld();
+    checker.commandAcknowledged(DOMAIN, { action: 'disable', issuedAt: T });
+    expect(checker.unexercised().map(([n]) => n)).not.toContain(10);
   });
 });
 

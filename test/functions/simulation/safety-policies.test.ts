@@ -9,22 +9,26 @@
  * `byodkim simulate` (unsigned minutes caused by the engine) or that the issue bounds (a person's unsigned
  * minutes: about one schedule period plus SES's reaction).
  *
- * Not here: the compromise hold (holdCompromisedKey) and signing-off enforcement (enforceSigningOff). No
- * invariant the checker has is about what they protect — a key an operator declared compromised, or a
- * domain the operator disabled, must not keep signing — so removing either changes no checked figure
- * (with enforceSigningOff removed, SES simply keeps signing: fewer unsigned minutes, no violation; an
- * operator who disables signing for longer than the rotation interval makes the checker report invariant
- * 4 for the real engine too, as it ages a key from its activation whether or not SES signs with it).
- * Proving them needs an invariant such as "once an acknowledged disable or revoke is recorded, SES signs
- * with no byodkim key (disable) or not with the compromised one (revoke) after the run that recorded it".
+ * The compromise hold (holdCompromisedKey) and signing-off enforcement (enforceSigningOff) are proved by
+ * invariant 10: after an acknowledged `disable`, SES signs with no byodkim key (until an acknowledged
+ * `enable`); after an acknowledged `revoke`, never with the revoked key — from the end of the domain's
+ * first run that starts after the acknowledgement and completes.
  */
+import { TransientError } from '../../../functions/core/errors';
 import type { DomainSpec } from '../../../functions/core/spec';
 import { HOUR_MS } from '../../../functions/core/time';
 import { POLICIES, decide, decideWith } from '../../../functions/lifecycle/decide';
 import { isAuthoritative, type Observations } from '../../../functions/lifecycle/observations';
 import type { Policy } from '../../../functions/lifecycle/policy';
 import type { DecideFn } from '../../../functions/lifecycle/reconciler';
-import { simulate, type SimulationOptions, type SimulationReport } from '../../../functions/simulation/simulate';
+import type { DomainState } from '../../../functions/lifecycle/state';
+import {
+  keyPoolSize,
+  simulate,
+  type SimulationOptions,
+  type SimulationReport,
+} from '../../../functions/simulation/simulate';
+import type { World } from '../../../functions/simulation/world';
 import { POOL, testPairs } from '../lifecycle/helpers';
 
 jest.setTimeout(120_000);
@@ -238,5 +242,105 @@ describe('drift repair (repairDrift)', () => {
     const report = await world();
     clean(report);
     expect(report.personUnsignedMaxMinutes.route53).toBeLessThanOrEqual(PERSON_BOUND_MINUTES);
+  });
+});
+
+describe('signing-off enforcement (enforceSigningOff)', () => {
+  // Operators disable signing (and enable it again 1–48 hours later), revoke keys, race runs; people
+  // change SES and DNS behind the engine's back.
+  const world = (decideFn?: DecideFn) =>
+    run({
+      domains: 3,
+      days: 60,
+      dnsMode: 'route53',
+      seed: 1,
+      operators: 0.1,
+      people: 0.1,
+      ...(decideFn ? { decide: decideFn } : {}),
+    });
+
+  it('an engine without it leaves SES signing after an acknowledged disable: invariant 10', async () => {
+    const report = await world(without('enforceSigningOff'));
+    expect(report.operators.byAction.disable.applied).toBeGreaterThan(0);
+    violated(
+      report,
+      10,
+      /^SES signs with byodkim selector \S+ after the operator's acknowledged disable issued at \S+ was carried out \(a completed run later\) and before any acknowledged enable$/,
+    );
+  });
+
+  it('control: the real engine turns signing off', async () => {
+    const report = await world();
+    clean(report);
+    expect(report.operators.byAction.disable.applied).toBeGreaterThan(0);
+    expect(report.checks[10]).toBeGreaterThan(0);
+  });
+});
+
+describe('the compromise hold (holdCompromisedKey)', () => {
+  // Manual activation keeps a verified new key waiting for approval, so an operator's revoke of the active
+  // key records a switch to it. The command's invocation is throttled by SES when it gives SES the new key,
+  // and at that moment a person deletes the new key's record: the next run abandons the switch (the record
+  // is not verified). Only the hold then keeps the compromised key from signing on.
+  let abandoned = 0;
+  const abandonSwitches = (w: World) => {
+    const armed = new Map<string, string>();
+    const save = w.stateStore.save.bind(w.stateStore);
+    w.stateStore.save = async (state: DomainState, version, events) => {
+      await save(state, version, events);
+      const sw = state.switching;
+      const target = sw ? state.keys.find((k) => k.keyId === sw.keyId) : undefined;
+      const revoked = (events ?? []).some((e) => e.policy === 'command:revoke');
+      if (revoked && sw?.reason === 'compromise' && target?.state === 'dns-verified')
+        armed.set(state.domain, `${target.selector}._domainkey.${state.domain}`);
+    };
+    const put = w.ses.putExternalSigningKey.bind(w.ses);
+    w.ses.putExternalSigningKey = async (domain, selector, privateKey) => {
+      const name = armed.get(domain);
+      if (name === undefined) return put(domain, selector, privateKey);
+      armed.delete(domain);
+      abandoned += 1;
+      w.dns.set(name, undefined, w.clock.now());
+      throw new TransientError(
+        'THROTTLED',
+        'ses PutEmailIdentityDkimSigningAttributes: TooManyRequestsException: Too Many Requests',
+        'ses',
+      );
+    };
+  };
+  const world = (decideFn?: DecideFn) => {
+    abandoned = 0;
+    return simulate({
+      faults: 0,
+      keyPairs: testPairs(keyPoolSize({ operators: 0.3, days: 60 })),
+      domains: 2,
+      days: 60,
+      dnsMode: 'route53',
+      seed: 1,
+      operators: 0.3,
+      adjustSpec: (spec) => ({
+        ...shortRotations(spec),
+        rotation: { ...shortRotations(spec).rotation, activation: 'manual' },
+      }),
+      adjustWorld: abandonSwitches,
+      ...(decideFn ? { decide: decideFn } : {}),
+    });
+  };
+
+  it('an engine without it lets the revoked key sign on once the switch is abandoned: invariant 10', async () => {
+    const report = await world(without('holdCompromisedKey'));
+    expect(abandoned).toBeGreaterThan(0);
+    violated(
+      report,
+      10,
+      /^SES signs with the revoked key \(selector \S+\) after the operator's acknowledged revoke issued at \S+ was carried out \(a completed run later\)$/,
+    );
+  });
+
+  it('control: the real engine holds signing off until a fresh key is verified', async () => {
+    const report = await world();
+    expect(abandoned).toBeGreaterThan(0);
+    clean(report);
+    expect(report.checks[10]).toBeGreaterThan(0);
   });
 });
