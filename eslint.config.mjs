@@ -138,7 +138,9 @@ const REACH_FUNCTIONS_ONLY_THROUGH_CORE = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'cdktf.out/**', 'coverage/**', '.gen/**'] },
+  {
+    ignores: ['node_modules/**', 'dist/**', 'cdktf.out/**', 'coverage/**', '.gen/**', 'bundles/**', 'bench-results/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
