@@ -4,6 +4,7 @@
  * change out with the same write-ahead protocol as any other step — or is refused with a reason that says
  * what to do instead, in English and Japanese. No command touches AWS directly.
  */
+import { OPERATOR_ACTIONS, type OperatorAction } from '../core/contract';
 import type { BilingualText } from '../core/errors';
 import { checkRecord, type Observations } from './observations';
 import { DAY_MS } from '../core/time';
@@ -21,20 +22,9 @@ import {
   type KeyRecord,
 } from './state';
 
-export const OPERATOR_ACTIONS = [
-  'reconcile',
-  'status',
-  'rotate',
-  'approve',
-  'disable',
-  'enable',
-  'rollback',
-  'revoke',
-  'dns-request',
-  'verify-dns',
-] as const;
-
-export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
+// The actions are the Lambda payload contract's (functions/core/contract.ts): one list for the engine,
+// the handlers and the CLI.
+export { OPERATOR_ACTIONS, type OperatorAction };
 
 export interface OperatorCommand {
   readonly action: OperatorAction;

@@ -4,13 +4,11 @@ import {
   METRICS,
   METRIC_DIMENSIONS,
   METRIC_NAMESPACE,
-  OPERATOR_ACTIONS,
   PayloadError,
   POWERTOOLS_ENV,
   parseWorkerPayload,
   readLambdaEnvironment,
 } from '../../../functions/core/contract';
-import { OPERATOR_ACTIONS as LIFECYCLE_ACTIONS } from '../../../functions/lifecycle/commands';
 
 describe('contract: worker payloads', () => {
   it('reads the planner’s message for one domain', () => {
@@ -99,10 +97,6 @@ describe('contract: worker payloads', () => {
     expect(() => parseWorkerPayload({ action: 'x'.repeat(10_000), domain: 'example.com' })).toThrow(
       /given "x{70,80}\.\.\.$/,
     );
-  });
-
-  it('is the same action list the lifecycle commands implement', () => {
-    expect([...LIFECYCLE_ACTIONS]).toEqual([...OPERATOR_ACTIONS]);
   });
 });
 
