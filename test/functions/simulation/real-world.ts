@@ -2,59 +2,19 @@
  * A one-domain world as harsh as the real one (DNS as it is, SES as strict, faults by kind), driven by
  * hand: the reconciler on a schedule plus requeues, the independent invariant checker after every run.
  */
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { defaultRenewBeforeDays, type DomainSpec } from '../../../functions/core/spec';
+import { createPrivateKey } from 'node:crypto';
+import type { DomainSpec } from '../../../functions/core/spec';
 import { HOUR_MS, MINUTE_MS } from '../../../functions/core/time';
-import type { KeyPair } from '../../../functions/lifecycle/ports';
 import { reconcile, type ReconcileResult } from '../../../functions/lifecycle/reconciler';
 import type { OperatorCommand } from '../../../functions/lifecycle/commands';
 import { SimulatedCrash } from '../../../functions/memory/faults';
 import { InvariantChecker, SecretScanner } from '../../../functions/simulation/invariants';
 import { World, type IdentitySetup, type WorldOptions } from '../../../functions/simulation/world';
 
-const cache: KeyPair[] = [];
+/** Key pairs, the start time, the domain and its spec per DNS mode: the lifecycle tests' own fixtures. */
+import { DOMAIN, START, testPairs as pairs, specFor as spec } from '../lifecycle/helpers';
 
-/** RSA-2048 pairs in SES form (base64 PKCS#1 DER) and record form (base64 SPKI DER), made with Node's crypto. */
-export function pairs(n: number): KeyPair[] {
-  while (cache.length < n) {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
-    cache.push({
-      privateKey: (pair.privateKey.export({ type: 'pkcs1', format: 'der' }) as Buffer).toString('base64'),
-      publicKey: (pair.publicKey.export({ type: 'spki', format: 'der' }) as Buffer).toString('base64'),
-    });
-  }
-  return cache.slice(0, n);
-}
-
-export const START = Date.UTC(2026, 0, 5, 0, 0, 0);
-export const DOMAIN = 'example.jp';
-
-export function spec(mode: 'route53' | 'external' | 'delegated'): DomainSpec {
-  const dns =
-    mode === 'route53'
-      ? { kind: 'route53' as const, hostedZoneId: 'Z0EXAMPLE' }
-      : mode === 'external'
-        ? { kind: 'external' as const, contacts: ['dns@example.jp'], locale: 'ja' as const, leadTimeDays: 14 }
-        : {
-            kind: 'delegated' as const,
-            zoneName: 'dkim.example.net',
-            contacts: ['dns@example.jp'],
-            locale: 'ja' as const,
-            leadTimeDays: 14,
-          };
-  return {
-    domain: DOMAIN,
-    selectorPrefix: 'mail',
-    keyBits: 2048,
-    dns,
-    rotation: {
-      intervalDays: 180,
-      renewBeforeDays: defaultRenewBeforeDays(dns),
-      graceDays: 7,
-      activation: 'auto',
-    },
-  };
-}
+export { DOMAIN, START, pairs, spec };
 
 export interface RealWorld {
   readonly world: World;
