@@ -9,7 +9,7 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
@@ -42,6 +42,7 @@ import { environments } from '../../envs';
 import { synthesize } from '../../main';
 import { startE2eProxy, type E2eProxy } from '../support/aws-e2e-proxy';
 import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../support/dns-test-server';
+import { createStateTable } from '../support/state-table';
 import { MOTO_REGION, startMoto, type Moto } from '../support/moto';
 
 jest.setTimeout(120_000);
@@ -307,33 +308,7 @@ beforeAll(async () => {
   });
 
   const dynamodb = new DynamoDBClient(moto.clientConfig);
-  const index = STATE_TABLE.kindIndex;
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
-        { AttributeName: index.partitionKey, AttributeType: 'S' },
-        { AttributeName: index.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-    }),
-  );
+  await createStateTable(dynamodb, TABLE);
   dynamodb.destroy();
   const kmsKeyArn = await createKmsKey();
   const sns = new SNSClient(moto.clientConfig);

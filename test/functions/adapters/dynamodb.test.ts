@@ -1,5 +1,4 @@
 import {
-  CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -19,42 +18,12 @@ import { ConflictError, ServiceError, ValidationError } from '../../../functions
 import { resolveDomainSpec, type DomainSpec } from '../../../functions/core/spec';
 import type { LifecycleEvent } from '../../../functions/lifecycle/ports';
 import { initialState, type DomainState } from '../../../functions/lifecycle/state';
+import { createStateTable } from '../../support/state-table';
 import { startMoto, type Moto } from '../../support/moto';
 
 const TABLE = 'byodkim-dev-state';
 const T0 = Date.UTC(2026, 11, 1);
 const DAY_S = 86_400;
-
-/** The table as the construct creates it: the contract's keys, TTL attribute and sparse kind index. */
-async function createTable(client: DynamoDBClient, name = TABLE): Promise<void> {
-  const index = STATE_TABLE.kindIndex;
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
-        { AttributeName: index.partitionKey, AttributeType: 'S' },
-        { AttributeName: index.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-    }),
-  );
-}
 
 function state(domain: string, version: number, patch: Partial<DomainState> = {}): DomainState {
   return {
@@ -142,7 +111,7 @@ describe('DynamoDbStateStore and DynamoDbSpecStore against moto', () => {
   beforeEach(async () => {
     await moto.reset();
     client = new DynamoDBClient({ ...moto.clientConfig, maxAttempts: 1 });
-    await createTable(client);
+    await createStateTable(client, TABLE);
     store = new DynamoDbStateStore({ tableName: TABLE, client });
   });
   afterEach(() => client.destroy());
