@@ -192,6 +192,13 @@ export const LAMBDA_ENV = {
   /** The planner's work queue (one message per domain). */
   workQueueUrl: 'BYODKIM_WORK_QUEUE_URL',
   /**
+   * Domains the planner releases per second (message delays spread a run over time, so the fleet does not
+   * ask SES and Route 53 all at once). Optional: default 8 (functions/handlers/planner.ts).
+   */
+  planRate: 'BYODKIM_PLAN_RATE',
+  /** The planner's longest message delay, 0 to 900 s (SQS's maximum). Optional: default 900. */
+  planWindowSeconds: 'BYODKIM_PLAN_WINDOW_SECONDS',
+  /**
    * The operators' address(es), comma-separated: the `Reply-To` of DNS-team mail, so the DNS team's answers
    * reach people, not the sender. Optional: without it, replies go to the sender.
    */
@@ -206,9 +213,30 @@ export const LAMBDA_ENV = {
    * comma-separated `host[:port]` (split-horizon DNS, tests). Optional: without it, discovery.
    */
   authoritativeServers: 'BYODKIM_AUTHORITATIVE_SERVERS',
+  /**
+   * The MonitoringSuite's own SNS topic (encrypted with its own KMS key): the monitor's alerts and the
+   * monthly report. Monitor and report only.
+   */
+  alarmTopicArn: 'BYODKIM_ALARM_TOPIC_ARN',
+  /** `ja` or `en`: the language alerts and the monthly report lead with (both are always included). */
+  locale: 'BYODKIM_LOCALE',
+  /** The IANA time zone of the monthly report (its month and its dates). Optional: default `Asia/Tokyo`. */
+  reportTimeZone: 'BYODKIM_REPORT_TIME_ZONE',
+  /**
+   * Minutes after which a domain whose key manager has not finished a run counts as silent. Optional:
+   * default two schedule periods + 60 minutes (the construct computes it from the schedule).
+   */
+  keyManagerSilentMinutes: 'BYODKIM_KEY_MANAGER_SILENT_MINUTES',
 } as const;
 
 export type LambdaEnvName = keyof typeof LAMBDA_ENV;
+
+/** The languages of alerts and the monthly report ({@link LAMBDA_ENV} `locale`). */
+export const LOCALES = ['ja', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+/** The monthly report's time zone when {@link LAMBDA_ENV} `reportTimeZone` is not set. */
+export const DEFAULT_REPORT_TIME_ZONE = 'Asia/Tokyo';
 
 /** Powertools' own variables, set by the constructs so logs and metrics agree with {@link METRICS}. */
 export const POWERTOOLS_ENV = {
@@ -248,38 +276,122 @@ export const METRIC_DIMENSIONS = { environment: 'Environment', domain: 'Domain' 
 
 export type MetricUnit = 'Count' | 'None' | 'Seconds';
 
-/** A metric's name, unit and what one data point means. */
+/**
+ * Where a metric is published. `domain`: with the `[Environment, Domain]` dimension set (and
+ * `[Environment]`) — each domain is a custom metric of its own (about $0.30 a month at list price), so at
+ * most two metrics have this scope. `environment`: with `[Environment]` only; the domain stays in the
+ * structured log line, where Logs Insights finds it.
+ */
+export type MetricScope = 'domain' | 'environment';
+
+/** A metric's name, unit, scope and what one data point means. */
 export interface MetricDefinition {
   readonly name: string;
   readonly unit: MetricUnit;
+  readonly scope: MetricScope;
   readonly description: string;
 }
 
-function metric(name: string, unit: MetricUnit, description: string): MetricDefinition {
-  return { name, unit, description };
+function metric(name: string, unit: MetricUnit, scope: MetricScope, description: string): MetricDefinition {
+  return { name, unit, scope, description };
 }
 
 /**
  * Every metric byodkim emits. The key manager (reconciler) emits the run and step metrics; the monitor
- * emits the health metrics; alarms and the dashboard refer to them through this table only.
+ * emits the health metrics (two per domain, the rest one count per run for the environment); the canary
+ * its own. Alarms and the dashboard refer to them through this table only.
  */
 export const METRICS = {
-  // Key manager: what a run did.
-  rotationsCompleted: metric('RotationsCompleted', 'Count', 'SES switched to a new byodkim key'),
-  dnsRequestsSent: metric('DnsRequestsSent', 'Count', 'change requests sent to a DNS team (first or again)'),
-  dnsRemindersSent: metric('DnsRemindersSent', 'Count', 'reminders sent to a DNS team before the deadline'),
-  dnsEscalationsSent: metric('DnsEscalationsSent', 'Count', 'escalations sent after the deadline'),
-  dnsCorrectionsSent: metric('DnsCorrectionsSent', 'Count', 'corrections of a wrongly published record'),
-  actionFailures: metric('ActionFailures', 'Count', 'a run whose side effects failed (it backs off)'),
-  keyAgeDays: metric('KeyAgeDays', 'None', 'days since the active key started signing'),
-  runsCompleted: metric('RunsCompleted', 'Count', 'the key manager finished a run for a domain (heartbeat)'),
-  commandsBusy: metric('CommandsBusy', 'Count', 'an operator command answered busy after losing every race'),
-  // Monitor: what it saw.
-  dkimHealthy: metric('DkimHealthy', 'None', '1 when SES signs with the recorded key and reports SUCCESS, else 0'),
-  activeRecordMatches: metric('ActiveRecordMatches', 'None', '1 when the active record is byte-exact everywhere'),
-  signingDrift: metric('SigningDrift', 'None', '1 when SES signs with something other than the recorded key'),
-  dnsRequestAgeDays: metric('DnsRequestAgeDays', 'None', 'age of the oldest open DNS-team request'),
-  monitorRuns: metric('MonitorRuns', 'Count', 'the monitor finished a check of the environment (heartbeat)'),
+  // Key manager: what a run did (environment scope; the domain is in the log line).
+  rotationsCompleted: metric('RotationsCompleted', 'Count', 'environment', 'SES switched to a new byodkim key'),
+  dnsRequestsSent: metric(
+    'DnsRequestsSent',
+    'Count',
+    'environment',
+    'change requests sent to a DNS team (first or again)',
+  ),
+  dnsRemindersSent: metric(
+    'DnsRemindersSent',
+    'Count',
+    'environment',
+    'reminders sent to a DNS team before the deadline',
+  ),
+  dnsEscalationsSent: metric('DnsEscalationsSent', 'Count', 'environment', 'escalations sent after the deadline'),
+  dnsCorrectionsSent: metric('DnsCorrectionsSent', 'Count', 'environment', 'corrections of a wrongly published record'),
+  actionFailures: metric('ActionFailures', 'Count', 'environment', 'a run whose side effects failed (it backs off)'),
+  runsCompleted: metric(
+    'RunsCompleted',
+    'Count',
+    'environment',
+    'the key manager finished a run for a domain (its heartbeat)',
+  ),
+  commandsBusy: metric(
+    'CommandsBusy',
+    'Count',
+    'environment',
+    'an operator command answered busy after losing every race',
+  ),
+  // Per domain (the two metrics alarms need per domain).
+  dkimHealthy: metric(
+    'DkimHealthy',
+    'None',
+    'domain',
+    '1 when SES signs with the recorded key (EXTERNAL, enabled, SUCCESS, Tokens = [active selector]) and the active record is byte-exact on every authoritative server, else 0',
+  ),
+  keyAgeDays: metric('KeyAgeDays', 'None', 'domain', 'days since the active key started signing'),
+  // Monitor: one count per run for the environment (0 when no domain is in that state).
+  domainsChecked: metric('DomainsChecked', 'Count', 'environment', 'domains the monitor checked in a run'),
+  domainsUnhealthy: metric('DomainsUnhealthy', 'Count', 'environment', 'domains whose SES DKIM is not healthy'),
+  recordProblems: metric(
+    'RecordProblems',
+    'Count',
+    'environment',
+    'domains whose active record is missing, mismatched, truncated, an old key or the wrong length on a server',
+  ),
+  signingDrift: metric(
+    'SigningDrift',
+    'Count',
+    'environment',
+    'domains whose SES signs with something other than the recorded key (e.g. back to Easy DKIM)',
+  ),
+  keysOverInterval: metric(
+    'KeysOverInterval',
+    'Count',
+    'environment',
+    'domains whose active key is older than its rotation interval',
+  ),
+  keysExpiringNoRotation: metric(
+    'KeysExpiringNoRotation',
+    'Count',
+    'environment',
+    'domains within renewBefore of the key’s expiry with no rotation started',
+  ),
+  dnsRequestsOverdue: metric(
+    'DnsRequestsOverdue',
+    'Count',
+    'environment',
+    'domains with an open DNS-team request older than its lead time',
+  ),
+  keyManagerSilent: metric(
+    'KeyManagerSilent',
+    'Count',
+    'environment',
+    'domains whose key manager has not finished a run for longer than the threshold',
+  ),
+  monitorRuns: metric(
+    'MonitorRuns',
+    'Count',
+    'environment',
+    'the monitor finished a check of the environment (its heartbeat)',
+  ),
+  // Canary (optional).
+  canaryRuns: metric('CanaryRuns', 'Count', 'environment', 'the DKIM canary sent and checked a message'),
+  canaryFailures: metric(
+    'CanaryFailures',
+    'Count',
+    'environment',
+    'a canary message whose DKIM-Signature did not pass or was not by the recorded active selector',
+  ),
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricKey = keyof typeof METRICS;
@@ -298,6 +410,8 @@ export type MetricKey = keyof typeof METRICS;
  * | `DOMAIN#<domain>` | `STATE` | the recorded `DomainState` (functions/lifecycle/state.ts) as JSON text (`state`), its `version` (number, the compare-and-swap), `domain`, `updatedAt`, `kind`=`STATE` | the worker, conditional on `version` |
  * | `DOMAIN#<domain>` | `EVENT#<version, 12 digits>` (`#<n>` for a second event of one version) | one audit event (`at`, `domain`, `version`, `policy`, `message`, `actions`), expiring at `expiresAt` (epoch seconds, the table's TTL attribute) | the worker, in the same transaction as the state |
  * | `DOMAIN#<domain>` | `SPEC` | the domain's resolved DomainSpec as a DynamoDB map (`spec`), `domain`, `kind`=`SPEC`, `specFormat` | Terraform (`aws_dynamodb_table_item`, one per domain: a plan shows the per-field diff) |
+ * | `DOMAIN#<domain>` | `HEARTBEAT` | the key manager's last finished run for the domain: `lastRunAt` (ISO 8601), `outcome` (the reconcile outcome), `domain` ({@link heartbeatItem}) | the worker, one BatchWriteItem per SQS batch (≤ 25 items a call) |
+ * | `REPORT` | `<YYYY-MM>` | the monthly report of that month as JSON text (`report`), `generatedAt` ({@link reportItem}) | the report Lambda (its role may PutItem on pk `REPORT` only: `dynamodb:LeadingKeys`) |
  *
  * The global secondary index `kind-index` (hash `kind`, range `domain`, keys only) is sparse: only SPEC and
  * STATE items carry `kind`, so the planner lists every configured domain with one paginated Query
@@ -309,11 +423,15 @@ export type MetricKey = keyof typeof METRICS;
 export const STATE_TABLE = {
   /** Partition key (string): `DOMAIN#<domain>`. */
   partitionKey: 'pk',
-  /** Sort key (string): `STATE`, `SPEC` or `EVENT#…`. */
+  /** Sort key (string): `STATE`, `SPEC`, `HEARTBEAT` or `EVENT#…` (`<YYYY-MM>` under pk `REPORT`). */
   sortKey: 'sk',
   domainPrefix: 'DOMAIN#',
   stateSortKey: 'STATE',
   specSortKey: 'SPEC',
+  /** The key manager's heartbeat per domain (the monitor's "key manager silent" check). */
+  heartbeatSortKey: 'HEARTBEAT',
+  /** The partition of the monthly reports (sort key `<YYYY-MM>`); the report role's only writable key. */
+  reportPartitionKey: 'REPORT',
   eventSortKeyPrefix: 'EVENT#',
   /** Digits of the zero-padded version in an event's sort key, so events sort by version. */
   eventVersionDigits: 12,
@@ -332,6 +450,14 @@ export const STATE_TABLE = {
     updatedAt: 'updatedAt',
     spec: 'spec',
     specFormat: 'specFormat',
+    /** HEARTBEAT: when the key manager last finished a run for the domain (ISO 8601). */
+    lastRunAt: 'lastRunAt',
+    /** HEARTBEAT: that run's outcome (`done`, `refused`, `conflict`, `failed`). */
+    outcome: 'outcome',
+    /** REPORT: the report as JSON text. */
+    report: 'report',
+    /** REPORT: when it was generated (ISO 8601). */
+    generatedAt: 'generatedAt',
   },
   /** The value of `kind` on SPEC and STATE items (event items have none). */
   kinds: { spec: 'SPEC', state: 'STATE' },
@@ -348,6 +474,52 @@ export function domainPartitionKey(domain: string): string {
 export function eventSortKey(version: number, index = 0): string {
   const padded = String(version).padStart(STATE_TABLE.eventVersionDigits, '0');
   return `${STATE_TABLE.eventSortKeyPrefix}${padded}${index > 0 ? `#${index}` : ''}`;
+}
+
+/** What the last finished key-manager run of a domain came to (the reconciler's outcome). */
+export type HeartbeatOutcome = 'done' | 'refused' | 'conflict' | 'failed';
+
+/** The HEARTBEAT item of a domain: the key manager finished a run at `lastRunAt`. */
+export function heartbeatItem(
+  domain: string,
+  lastRunAt: string,
+  outcome: HeartbeatOutcome,
+): Record<string, { S: string }> {
+  const a = STATE_TABLE.attributes;
+  return {
+    [STATE_TABLE.partitionKey]: { S: domainPartitionKey(domain) },
+    [STATE_TABLE.sortKey]: { S: STATE_TABLE.heartbeatSortKey },
+    [a.domain]: { S: domain },
+    [a.lastRunAt]: { S: lastRunAt },
+    [a.outcome]: { S: outcome },
+  };
+}
+
+/** `2026-12` (the sort key of that month's REPORT item); `month` is 1–12. */
+export function reportSortKey(year: number, month: number): string {
+  if (!Number.isInteger(year) || year < 1000 || year > 9999 || !Number.isInteger(month) || month < 1 || month > 12) {
+    throw new ValidationError(
+      'INVALID_REPORT_MONTH',
+      `a report month is a year and a month 1-12; given ${year}-${month}`,
+    );
+  }
+  return `${year}-${String(month).padStart(2, '0')}`;
+}
+
+/** The REPORT item of a month: the report's JSON text and when it was generated. */
+export function reportItem(
+  year: number,
+  month: number,
+  reportJson: string,
+  generatedAt: string,
+): Record<string, { S: string }> {
+  const a = STATE_TABLE.attributes;
+  return {
+    [STATE_TABLE.partitionKey]: { S: STATE_TABLE.reportPartitionKey },
+    [STATE_TABLE.sortKey]: { S: reportSortKey(year, month) },
+    [a.report]: { S: reportJson },
+    [a.generatedAt]: { S: generatedAt },
+  };
 }
 
 /** A DynamoDB attribute value in DynamoDB JSON, as `aws_dynamodb_table_item.item` and the SDK take it. */

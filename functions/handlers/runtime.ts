@@ -11,6 +11,8 @@
  * | `BYODKIM_STATE_TABLE` | yes | yes | the state table (SPEC, STATE and EVENT items) |
  * | `BYODKIM_WORK_QUEUE_URL` | yes | yes | the work queue: the planner fills it; the worker sends a domain back to it, delayed, when the engine asks to run again within 15 min |
  * | `BYODKIM_OPERATOR_TOPIC_ARN` | yes | yes | operator notices (SNS); the planner's orphaned-domain report |
+ * | `BYODKIM_PLAN_RATE` | optional | | domains released per second (default 8; planner.ts) |
+ * | `BYODKIM_PLAN_WINDOW_SECONDS` | optional | | the longest message delay, 0–900 s (default 900) |
  * | `BYODKIM_SECRET_PREFIX` | | yes | secrets are `<prefix>/<domain>/<keyId>` |
  * | `BYODKIM_KEY_STORE_KEY_ARN` | | yes | the KMS key new secrets are encrypted with |
  * | `BYODKIM_DNS_TEAM_SENDER` | | yes | the SES sender of DNS-team change requests |
