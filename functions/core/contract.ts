@@ -227,6 +227,22 @@ export const LAMBDA_ENV = {
    * default two schedule periods + 60 minutes (the construct computes it from the schedule).
    */
   keyManagerSilentMinutes: 'BYODKIM_KEY_MANAGER_SILENT_MINUTES',
+  /**
+   * The DKIM canary's domains: a JSON list `[{"domain": "example.com", "configurationSet": "<name>"}]`
+   * (functions/handlers/canary.ts). Canary only, like every `canary…` variable below.
+   */
+  canaryTargets: 'BYODKIM_CANARY_TARGETS',
+  /** The address on the receiving domain that the SES receipt rule stores in the canary bucket. */
+  canaryRecipient: 'BYODKIM_CANARY_RECIPIENT',
+  /** The local part canary messages are sent from (`<localPart>@<domain>`). Optional: default `canary`. */
+  canaryLocalPart: 'BYODKIM_CANARY_LOCAL_PART',
+  /** The S3 bucket received canary messages are stored in, and its region (a region SES receives mail in). */
+  canaryBucket: 'BYODKIM_CANARY_BUCKET',
+  canaryBucketRegion: 'BYODKIM_CANARY_BUCKET_REGION',
+  /** The receipt rule's object key prefix, e.g. `incoming/`. */
+  canaryPrefix: 'BYODKIM_CANARY_PREFIX',
+  /** Seconds a canary run waits for its messages to arrive (1–780). Optional: default 300. */
+  canaryWaitSeconds: 'BYODKIM_CANARY_WAIT_SECONDS',
 } as const;
 
 export type LambdaEnvName = keyof typeof LAMBDA_ENV;
