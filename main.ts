@@ -14,6 +14,7 @@ import { ByodkimDomain, DkimRotationSchedule, KeyStoreKey } from './constructs';
 import { environments } from './envs';
 import { EnvironmentConfigError, loadEnvironments, type EnvironmentSource } from './envs/load';
 import type { EnvironmentConfig } from './envs/schema';
+import { environmentNamePrefix } from './functions/core/resource-names';
 
 /** The Terraform version the synthesized configuration needs (S3 lock files arrived in 1.10). */
 export const REQUIRED_TERRAFORM_VERSION = '>= 1.10.0';
@@ -54,7 +55,7 @@ export class ByodkimStack extends TerraformStack {
     super(scope, id);
     const { config } = props;
     this.config = config;
-    const namePrefix = `${config.project}-${config.environment}`;
+    const namePrefix = environmentNamePrefix(config.project, config.environment);
 
     this.provider = new AwsProvider(this, 'aws', {
       region: config.aws.region,

@@ -47,6 +47,7 @@ import { ByodkimDomain } from './byodkim-domain';
 import { KeyStoreKey } from './key-store-key';
 import { policyDocument, renderPolicy, trustPolicy, type PolicyDocument, type PolicyStatement } from './private/iam';
 import { defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
+import { lambdaFunctionName, type LambdaRole } from '../functions/core/resource-names';
 
 export interface DkimRotationScheduleProps {
   /** The domains to keep rotating (at least one). Each gets a SPEC item and IAM access to its identity and zone. */
@@ -331,7 +332,8 @@ export class DkimRotationSchedule extends Construct {
     // Keys: the key store key for the table and the logs; a messaging key for the queues and the topic.
 
     keyStoreKey.allowDynamoDbTables();
-    const functionName = (role: string) => `${namePrefix}-dkim-${role}`;
+    // The one naming rule the CLI uses too (`byodkim status --env …` invokes the worker by this name).
+    const functionName = (role: LambdaRole) => lambdaFunctionName(namePrefix, role);
     keyStoreKey.allowLogGroups(this.arn('logs', `log-group:/aws/lambda/${namePrefix}-dkim-*`));
     this.messagingKey = new KeyStoreKey(this, 'MessagingKey', {
       alias: `alias/${namePrefix}-dkim-messaging`,
