@@ -2,10 +2,13 @@
  * Logs and metrics through Powertools for AWS Lambda: {@link PowertoolsLogger} (structured JSON lines) and
  * {@link PowertoolsMetrics} (CloudWatch EMF lines), with the names of functions/core/contract.ts.
  *
- * Metrics: namespace {@link METRIC_NAMESPACE}; every datum carries the `Environment` dimension; a datum
- * with a `Domain` dimension is published in two dimension sets, `[Environment, Domain]` and
- * `[Environment]` (the environment-wide aggregate alarms watch). Powertools' own `service` dimension is
- * left out: an alarm names exact dimension sets, and the contract has none called `service`.
+ * Metrics: namespace {@link METRIC_NAMESPACE}; every datum carries the `Environment` dimension. A datum of
+ * a domain-scope metric (`scope: 'domain'` in METRICS) with a `Domain` dimension is published in two
+ * dimension sets, `[Environment, Domain]` and `[Environment]` (the environment-wide aggregate alarms
+ * watch); every other datum in `[Environment]` only — its `Domain` is left out of the metric (a custom
+ * metric per domain costs ~$0.30 a month) and stays in the caller's structured log line. Powertools' own
+ * `service` dimension is left out: an alarm names exact dimension sets, and the contract has none called
+ * `service`.
  *
  * An unknown metric name, a unit other than the contract's, or a dimension the contract does not name is a
  * programming error: outside Lambda (tests, the CLI, a bundle run by hand) `emit` throws; in Lambda
@@ -172,7 +175,8 @@ export class PowertoolsMetrics implements Metrics {
       this.logger.log('error', 'metrics.invalid-datum', { metric: datum.name, problem: problem.message });
       return;
     }
-    const domain = datum.dimensions[METRIC_DIMENSIONS.domain];
+    const perDomain = DEFINITIONS.get(datum.name)!.scope === 'domain';
+    const domain = perDomain ? datum.dimensions[METRIC_DIMENSIONS.domain] : undefined;
     const key = domain ?? '';
     const group = this.groups.get(key) ?? { domain, data: [] };
     this.groups.set(key, group);
@@ -180,7 +184,7 @@ export class PowertoolsMetrics implements Metrics {
     if (group.data.length >= MAX_BUFFERED_PER_GROUP) this.publish(key, group);
   }
 
-  /** Writes every buffered datum (one EMF line per domain, and one for the environment-only data). */
+  /** Writes every buffered datum (one EMF line per domain of domain-scope data, one for the environment's). */
   flush(): void {
     for (const [key, group] of [...this.groups]) this.publish(key, group);
   }

@@ -50,22 +50,12 @@ interface Emf {
 describe('PowertoolsMetrics: EMF on stdout with the contract’s names', () => {
   const env = { POWERTOOLS_DEV: undefined };
 
-  it('writes one EMF line per domain at flush: namespace, [Environment, Domain] and [Environment], units', () => {
+  it('writes one EMF line per domain of domain-scope metrics at flush: namespace, [Environment, Domain] and [Environment], units', () => {
     const metrics = new PowertoolsMetrics({ environment: 'prod', env });
     const lines = captureStdout(() => {
-      metrics.emit({
-        name: METRICS.runsCompleted.name,
-        unit: 'Count',
-        value: 1,
-        dimensions: { Domain: 'example.com' },
-      });
+      metrics.emit({ name: METRICS.dkimHealthy.name, unit: 'None', value: 1, dimensions: { Domain: 'example.com' } });
       metrics.emit({ name: METRICS.keyAgeDays.name, unit: 'None', value: 42.5, dimensions: { Domain: 'example.com' } });
-      metrics.emit({
-        name: METRICS.runsCompleted.name,
-        unit: 'Count',
-        value: 1,
-        dimensions: { Domain: 'example.org' },
-      });
+      metrics.emit({ name: METRICS.dkimHealthy.name, unit: 'None', value: 0, dimensions: { Domain: 'example.org' } });
       metrics.emit({ name: METRICS.monitorRuns.name, unit: 'Count', value: 1, dimensions: {} });
       expect(process.stdout.write).not.toHaveBeenCalled();
       metrics.flush();
@@ -79,18 +69,43 @@ describe('PowertoolsMetrics: EMF on stdout with the contract’s names', () => {
         Namespace: METRIC_NAMESPACE,
         Dimensions: [[METRIC_DIMENSIONS.environment, METRIC_DIMENSIONS.domain], [METRIC_DIMENSIONS.environment]],
         Metrics: [
-          { Name: 'RunsCompleted', Unit: 'Count' },
+          { Name: 'DkimHealthy', Unit: 'None' },
           { Name: 'KeyAgeDays', Unit: 'None' },
         ],
       },
     ]);
-    expect(com).toMatchObject({ Environment: 'prod', Domain: 'example.com', RunsCompleted: 1, KeyAgeDays: 42.5 });
+    expect(com).toMatchObject({ Environment: 'prod', Domain: 'example.com', DkimHealthy: 1, KeyAgeDays: 42.5 });
     expect(com).not.toHaveProperty('service');
-    expect(org).toMatchObject({ Domain: 'example.org', RunsCompleted: 1 });
+    expect(org).toMatchObject({ Domain: 'example.org', DkimHealthy: 0 });
     expect(environmentOnly!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Environment']]);
     expect(environmentOnly).toMatchObject({ Environment: 'prod', MonitorRuns: 1 });
     expect(environmentOnly).not.toHaveProperty('Domain');
     expect(typeof environmentOnly!._aws.Timestamp).toBe('number');
+  });
+
+  it('publishes an environment-scope metric with [Environment] only, even when the datum names a Domain', () => {
+    const metrics = new PowertoolsMetrics({ environment: 'prod', env });
+    const lines = captureStdout(() => {
+      for (const domain of ['a.example', 'b.example', 'c.example']) {
+        metrics.emit({ name: METRICS.runsCompleted.name, unit: 'Count', value: 1, dimensions: { Domain: domain } });
+      }
+      metrics.emit({ name: METRICS.actionFailures.name, unit: 'Count', value: 1, dimensions: { Domain: 'b.example' } });
+      metrics.emit({ name: METRICS.keyAgeDays.name, unit: 'None', value: 3, dimensions: { Domain: 'c.example' } });
+      metrics.flush();
+    }) as unknown as Emf[];
+    const environmentLines = lines.filter((line) => line.Domain === undefined);
+    expect(environmentLines).toHaveLength(1);
+    expect(environmentLines[0]!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Environment']]);
+    expect(environmentLines[0]).toMatchObject({ Environment: 'prod', RunsCompleted: [1, 1, 1], ActionFailures: 1 });
+    const domainLines = lines.filter((line) => line.Domain !== undefined);
+    expect(
+      domainLines.map((line) => [line.Domain, line._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)]),
+    ).toEqual([['c.example', ['KeyAgeDays']]]);
+  });
+
+  it('gives at most two metrics the domain scope (each domain is a custom metric of its own)', () => {
+    const perDomain = Object.values(METRICS).filter((definition) => definition.scope === 'domain');
+    expect(perDomain.map((definition) => definition.name).sort()).toEqual(['DkimHealthy', 'KeyAgeDays']);
   });
 
   it('outside Lambda, a metric the contract does not define throws (name, unit, dimension, value)', () => {
@@ -130,7 +145,7 @@ describe('PowertoolsMetrics: EMF on stdout with the contract’s names', () => {
     const metrics = new PowertoolsMetrics({ environment: 'dev', env });
     const lines = captureStdout(() => {
       for (let i = 0; i < 200; i++) {
-        metrics.emit({ name: 'RunsCompleted', unit: 'Count', value: 1, dimensions: { Domain: 'example.com' } });
+        metrics.emit({ name: 'KeyAgeDays', unit: 'None', value: i, dimensions: { Domain: 'example.com' } });
       }
       metrics.flush();
     }) as unknown as Emf[];
@@ -139,7 +154,7 @@ describe('PowertoolsMetrics: EMF on stdout with the contract’s names', () => {
       expect(line._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Environment', 'Domain'], ['Environment']]);
       expect(line.Domain).toBe('example.com');
     }
-    expect(lines.flatMap((l) => l.RunsCompleted as number[])).toHaveLength(200);
+    expect(lines.flatMap((l) => l.KeyAgeDays as number[])).toHaveLength(200);
   });
 });
 

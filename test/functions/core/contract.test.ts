@@ -6,8 +6,12 @@ import {
   METRIC_NAMESPACE,
   PayloadError,
   POWERTOOLS_ENV,
+  STATE_TABLE,
+  heartbeatItem,
   parseWorkerPayload,
   readLambdaEnvironment,
+  reportItem,
+  reportSortKey,
 } from '../../../functions/core/contract';
 
 describe('contract: worker payloads', () => {
@@ -141,5 +145,29 @@ describe('contract: metrics', () => {
     for (const name of names) expect(name).toMatch(/^[A-Za-z][A-Za-z0-9]{0,254}$/);
     expect(METRIC_NAMESPACE).toMatch(/^[A-Za-z0-9./_#:-]{1,255}$/);
     expect(Object.values(METRIC_DIMENSIONS)).toEqual(['Environment', 'Domain']);
+  });
+});
+
+describe('contract: monitoring items of the state table', () => {
+  it('writes the key manager’s heartbeat in the domain’s partition', () => {
+    expect(heartbeatItem('example.com', '2026-12-01T00:00:00.000Z', 'done')).toEqual({
+      pk: { S: 'DOMAIN#example.com' },
+      sk: { S: STATE_TABLE.heartbeatSortKey },
+      domain: { S: 'example.com' },
+      lastRunAt: { S: '2026-12-01T00:00:00.000Z' },
+      outcome: { S: 'done' },
+    });
+  });
+
+  it('keys the monthly report by month under pk REPORT, and refuses a month that is not one', () => {
+    expect(reportSortKey(2026, 1)).toBe('2026-01');
+    expect(reportItem(2026, 12, '{}', '2026-12-01T00:00:00.000Z')).toEqual({
+      pk: { S: 'REPORT' },
+      sk: { S: '2026-12' },
+      report: { S: '{}' },
+      generatedAt: { S: '2026-12-01T00:00:00.000Z' },
+    });
+    expect(() => reportSortKey(2026, 13)).toThrow(/a report month is a year and a month 1-12; given 2026-13/);
+    expect(() => reportSortKey(2026.5, 1)).toThrow(/INVALID|report month/);
   });
 });
