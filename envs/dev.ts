@@ -13,6 +13,8 @@ export default defineEnvironment({
   notifications: { emails: ['dkim-dev@example.com'], locale: 'ja' },
   settings: { logRetentionDays: 7, kmsDeletionWindowDays: 7, deletionProtection: false },
   schedule: { expression: 'cron(0 0/6 * * ? *)', timeZone: 'Asia/Tokyo' },
+  // dev breaks on purpose now and then: a few key-manager errors an hour are not worth a page.
+  monitoring: { schedule: 'rate(1 hour)', monitorMissedRuns: 3, thresholds: { keyManagerErrors: 5 } },
   domains: [
     {
       domain: 'dev.example.com',

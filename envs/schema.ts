@@ -19,6 +19,7 @@ import {
   type Locale,
 } from '../functions/core/spec';
 import { checkDomainSpec, type ValueSource } from '../functions/core/domain-rules';
+import { schedulePeriodMinutes, silentAfterMinutes } from '../functions/core/schedule-period';
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -31,6 +32,35 @@ export const DEFAULT_SCHEDULE = {
   timeZone: 'UTC',
   workerMaxConcurrency: 10,
 } as const;
+
+/** The monitor's schedule and report time zone when the file sets none. */
+export const DEFAULT_MONITORING = {
+  schedule: 'rate(1 hour)',
+  reportTimeZone: 'Asia/Tokyo',
+} as const;
+
+/**
+ * The alarms' thresholds: an alarm fires when the environment-wide count reaches its threshold (domains in
+ * that state, errors or messages per monitor period). 1 means "any".
+ */
+export const ALARM_THRESHOLD_NAMES = [
+  'dkimUnhealthy',
+  'recordProblems',
+  'signingDrift',
+  'keysOverInterval',
+  'keysExpiringNoRotation',
+  'dnsRequestsOverdue',
+  'keyManagerSilent',
+  'keyManagerErrors',
+  'deadLetterMessages',
+] as const;
+export type AlarmThresholdName = (typeof ALARM_THRESHOLD_NAMES)[number];
+
+/** Monitor runs in a row that may be missed before the monitor's heartbeat alarm fires. @default 2 */
+export const DEFAULT_MONITOR_MISSED_RUNS = 2;
+
+/** Longest silence an alarm can watch: CloudWatch evaluates at most 7 days of periods. */
+export const MAX_SILENT_MINUTES = 7 * 24 * 60;
 
 /** Whether `zone` is an IANA time zone this Node.js knows (EventBridge Scheduler takes the same names). */
 function isTimeZone(zone: string): boolean {
@@ -154,6 +184,23 @@ export interface EnvironmentConfig {
     readonly kmsDeletionWindowDays: number;
     /** `prevent_destroy` on the identities, zones and the key. @default true */
     readonly deletionProtection: boolean;
+  };
+  /** The read-only monitor, its alarms, the monthly report and where alarms go. */
+  readonly monitoring: {
+    /** When the monitor runs: `rate(n minutes|hours)`, 5 minutes to 1 day. @default 'rate(1 hour)' */
+    readonly schedule: string;
+    /** Who receives alarms and the monthly report. @default notifications.emails */
+    readonly emails: readonly string[];
+    /** The IANA time zone of the monthly report (the 1st, 09:00). @default 'Asia/Tokyo' */
+    readonly reportTimeZone: string;
+    /** Minutes without a finished key-manager run before its heartbeat alarm fires. @default 2 schedule periods + 60 */
+    readonly keyManagerSilentMinutes: number;
+    /** Monitor runs in a row that may be missed before its heartbeat alarm fires (1–24). @default 2 */
+    readonly monitorMissedRuns: number;
+    /** Alarm thresholds (every one defaults to 1: any domain, error or message). */
+    readonly thresholds: Readonly<Record<AlarmThresholdName, number>>;
+    /** Alarms also to a Slack channel through AWS Chatbot (the workspace is authorized once in the console). */
+    readonly slack?: { readonly workspaceId: string; readonly channelId: string };
   };
   readonly domains: readonly EnvironmentDomain[];
 }
@@ -303,6 +350,62 @@ const environmentShape = z.strictObject({
       deletionProtection: z.boolean().optional(),
     })
     .optional(),
+  monitoring: z
+    .strictObject({
+      schedule: z
+        .string()
+        .refine(
+          (expression) => {
+            const minutes = /^rate\(/.test(expression) ? schedulePeriodMinutes(expression) : undefined;
+            return minutes !== undefined && minutes >= 5 && minutes <= 1440;
+          },
+          { error: 'must be rate(<n> minutes) or rate(<n> hours), from 5 minutes to 1 day, e.g. rate(1 hour)' },
+        )
+        .optional(),
+      emails: z.array(email).min(1, { error: 'must name at least one address (or leave the field out)' }).optional(),
+      reportTimeZone: z
+        .string()
+        .refine(isTimeZone, { error: 'must be an IANA time zone, e.g. Asia/Tokyo or UTC' })
+        .optional(),
+      keyManagerSilentMinutes: z
+        .number()
+        .int({ error: `must be a whole number of minutes from 60 to ${MAX_SILENT_MINUTES}` })
+        .min(60, { error: `must be a whole number of minutes from 60 to ${MAX_SILENT_MINUTES}` })
+        .max(MAX_SILENT_MINUTES, { error: `must be a whole number of minutes from 60 to ${MAX_SILENT_MINUTES}` })
+        .optional(),
+      monitorMissedRuns: z
+        .number()
+        .int({ error: 'must be a whole number from 1 to 24' })
+        .min(1, { error: 'must be a whole number from 1 to 24' })
+        .max(24, { error: 'must be a whole number from 1 to 24' })
+        .optional(),
+      thresholds: z
+        .strictObject(
+          Object.fromEntries(
+            ALARM_THRESHOLD_NAMES.map((name) => [
+              name,
+              z
+                .number()
+                .int({ error: 'must be a whole number from 1 to 10000' })
+                .min(1, { error: 'must be a whole number from 1 to 10000' })
+                .max(10000, { error: 'must be a whole number from 1 to 10000' })
+                .optional(),
+            ]),
+          ) as Record<AlarmThresholdName, z.ZodOptional<z.ZodNumber>>,
+        )
+        .optional(),
+      slack: z
+        .strictObject({
+          workspaceId: z.string().regex(/^T[A-Z0-9]{4,20}$/, {
+            error: 'must be the Slack workspace (team) id AWS Chatbot shows, e.g. T0123ABCDE',
+          }),
+          channelId: z.string().regex(/^[CG][A-Z0-9]{4,20}$/, {
+            error: 'must be a Slack channel id, e.g. C0123ABCDE (in Slack: channel details, at the bottom)',
+          }),
+        })
+        .optional(),
+    })
+    .optional(),
   domains: z.array(domainSchema).min(1, { error: 'must list at least one domain' }),
 });
 
@@ -341,6 +444,29 @@ export const environmentSchema = environmentShape.transform((input, ctx): Enviro
     return { ...checked, tlsPolicy };
   });
 
+  const scheduleExpression = input.schedule?.expression ?? DEFAULT_SCHEDULE.expression;
+  const keyManagerPeriod = schedulePeriodMinutes(scheduleExpression);
+  const givenSilent = input.monitoring?.keyManagerSilentMinutes;
+  const keyManagerSilentMinutes = givenSilent ?? silentAfterMinutes(scheduleExpression) ?? 0;
+  if (givenSilent === undefined && (keyManagerPeriod === undefined || keyManagerSilentMinutes > MAX_SILENT_MINUTES)) {
+    issue(
+      ['monitoring', 'keyManagerSilentMinutes'],
+      keyManagerPeriod === undefined
+        ? `must be set: the key manager's period cannot be read from schedule.expression (${scheduleExpression})`
+        : `must be set: its default (2 periods of schedule.expression + 60 = ${keyManagerSilentMinutes}) exceeds ${MAX_SILENT_MINUTES} minutes, the longest an alarm can watch`,
+      givenSilent,
+    );
+  } else if (givenSilent !== undefined && keyManagerPeriod !== undefined && givenSilent <= keyManagerPeriod) {
+    issue(
+      ['monitoring', 'keyManagerSilentMinutes'],
+      `must exceed the key manager's schedule period (${keyManagerPeriod} minutes), or every pause between runs alarms`,
+      givenSilent,
+    );
+  }
+  const thresholds = Object.fromEntries(
+    ALARM_THRESHOLD_NAMES.map((name) => [name, input.monitoring?.thresholds?.[name] ?? 1]),
+  ) as Record<AlarmThresholdName, number>;
+
   return {
     project: input.project,
     environment: input.environment,
@@ -366,6 +492,15 @@ export const environmentSchema = environmentShape.transform((input, ctx): Enviro
       logRetentionDays: input.settings?.logRetentionDays ?? 731,
       kmsDeletionWindowDays: input.settings?.kmsDeletionWindowDays ?? 30,
       deletionProtection: input.settings?.deletionProtection ?? true,
+    },
+    monitoring: {
+      schedule: input.monitoring?.schedule ?? DEFAULT_MONITORING.schedule,
+      emails: input.monitoring?.emails ?? input.notifications.emails,
+      reportTimeZone: input.monitoring?.reportTimeZone ?? DEFAULT_MONITORING.reportTimeZone,
+      keyManagerSilentMinutes,
+      monitorMissedRuns: input.monitoring?.monitorMissedRuns ?? DEFAULT_MONITOR_MISSED_RUNS,
+      thresholds,
+      ...(input.monitoring?.slack !== undefined ? { slack: { ...input.monitoring.slack } } : {}),
     },
     domains,
   };

@@ -13,6 +13,13 @@ export default defineEnvironment({
   notifications: { emails: ['dkim-stg@example.com'], locale: 'ja' },
   settings: { logRetentionDays: 90, kmsDeletionWindowDays: 30, deletionProtection: false },
   schedule: { expression: 'cron(0 0/6 * * ? *)', timeZone: 'Asia/Tokyo' },
+  monitoring: {
+    schedule: 'rate(1 hour)',
+    reportTimeZone: 'Asia/Tokyo',
+    thresholds: { keyManagerErrors: 3 },
+    // Alarms also in the team's staging channel (the workspace is authorized once in the AWS Chatbot console).
+    slack: { workspaceId: 'T0123ABCDE', channelId: 'C0123STGDK' },
+  },
   domains: [
     {
       domain: 'stg.example.com',
