@@ -20,6 +20,10 @@ export const FUNCTION_FOLDERS = {
     may: ['core', 'dkim'],
     why: 'the protocol is pure logic that reaches the world only through its ports',
   },
+  monitoring: {
+    may: ['core', 'dkim', 'lifecycle'],
+    why: "the monitor's verdicts, alerts and report are pure: they read what the handlers observed, never the world",
+  },
   adapters: {
     may: ['core', 'dkim', 'lifecycle/ports'],
     aws: true,
@@ -34,7 +38,7 @@ export const FUNCTION_FOLDERS = {
     why: 'the simulated world runs the real lifecycle against the fakes; the entry points run it, not the reverse',
   },
   handlers: {
-    may: ['core', 'dkim', 'lifecycle', 'adapters'],
+    may: ['core', 'dkim', 'lifecycle', 'monitoring', 'adapters'],
     aws: true,
     why: 'a handler wires the adapters to the lifecycle; fakes, the simulation and the CLI stay out of Lambda bundles',
   },
