@@ -13,19 +13,17 @@
  *   the answer is JSON with a status per domain. A malformed payload gets a typed JSON error naming the
  *   field; an unexpected failure a JSON error too — never a stack trace.
  */
-import {
-  PayloadError,
-  parseWorkerPayload,
-  type OperatorRequest,
-  type OperatorResponse,
-  type ReconcileMessage,
-} from '../core/contract';
+import { PayloadError, parseWorkerPayload, type OperatorRequest, type ReconcileMessage } from '../core/contract';
 import { ByodkimError, ValidationError } from '../core/errors';
-import { handleOperatorRequest, toResponse } from '../lifecycle/operator-request';
+import {
+  answerOperatorRequest,
+  type DomainResponse,
+  type ErrorAnswer,
+  type OperatorAnswer,
+} from '../lifecycle/operator-answer';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { preloadedStateStore } from '../adapters/dynamodb';
 import { reconcile } from '../lifecycle/reconciler';
-import type { Condition } from '../lifecycle/conditions';
 import { createWorkerRuntime, perContainer, type WorkerRuntime } from './runtime';
 
 export interface SqsRecord {
@@ -38,22 +36,9 @@ export interface SqsBatchResponse {
   readonly batchItemFailures: { readonly itemIdentifier: string }[];
 }
 
-/** One domain's answer to an operator. */
-export interface DomainResponse extends OperatorResponse {
-  /** `status` and `verify-dns`: the named conditions of the domain. */
-  readonly conditions?: readonly Condition[];
-}
-
-export interface OperatorAnswer {
-  readonly status: 'ok';
-  readonly domains: readonly DomainResponse[];
-}
-
-/** A request that could not be carried out: what was wrong, never a stack trace. */
-export interface ErrorAnswer {
-  readonly status: 'error';
-  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
-}
+// The operator answer's shape is the lifecycle's (functions/lifecycle/operator-answer.ts): the CLI's
+// simulated backend builds the same one.
+export type { DomainResponse, ErrorAnswer, OperatorAnswer };
 
 export type WorkerAnswer = SqsBatchResponse | OperatorAnswer | ErrorAnswer;
 
@@ -75,19 +60,6 @@ function errorAnswer(error: unknown): ErrorAnswer {
   }
   if (error instanceof ByodkimError) return { status: 'error', error: { code: error.code, message: error.message } };
   return { status: 'error', error: { code: 'INTERNAL_ERROR', message: 'the worker failed unexpectedly; see its log' } };
-}
-
-function unknownDomain(request: OperatorRequest): DomainResponse {
-  return {
-    action: request.action,
-    domain: request.domain,
-    outcome: 'refused',
-    code: 'UNKNOWN_DOMAIN',
-    message: {
-      en: `${request.domain} is not configured in this environment: add it to the environment file and deploy`,
-      ja: `${request.domain} はこの環境に設定されていません。環境ファイルに追加してデプロイしてください`,
-    },
-  };
 }
 
 /** The longest wait a requeue carries: SQS's maximum `DelaySeconds`. A longer one is left to the schedule. */
@@ -181,9 +153,8 @@ export async function handleBatch(runtime: WorkerRuntime, records: readonly SqsR
 
 async function operatorRequest(runtime: WorkerRuntime, request: OperatorRequest): Promise<DomainResponse> {
   const spec = await runtime.specs.getSpec(request.domain);
-  if (!spec) return unknownDomain(request);
-  const result = await handleOperatorRequest(runtime.ports, spec, request);
-  const response = toResponse(result);
+  const { response, result } = await answerOperatorRequest(runtime.ports, spec, request);
+  if (!result) return response;
   runtime.logger.log('info', 'worker.operator-request', {
     domain: request.domain,
     action: request.action,
@@ -192,8 +163,7 @@ async function operatorRequest(runtime: WorkerRuntime, request: OperatorRequest)
     code: response.code,
     attempts: result.attempts,
   });
-  const describe = request.action === 'status' || request.action === 'verify-dns';
-  return describe ? { ...response, conditions: result.result.conditions } : response;
+  return response;
 }
 
 /** A direct invocation: an operator request (or a reconcile message) for one domain. */
