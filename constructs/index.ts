@@ -1,5 +1,6 @@
 /**
- * What another team's CDKTF stack can use: the public constructs, and from `functions/core` the domain
+ * What another team's CDKTF stack can use: the public constructs, the security pack over synthesized
+ * Terraform (`checkTerraform`, `addSecurityChecks`; docs/security.md), and from `functions/core` the domain
  * spec (its types and `resolveDomainSpec`, the one place its defaults are applied), the domain rules
  * and the name rules they share. Import with `import { ByodkimDomain, KeyStoreKey } from
  * 'byodkim/constructs'` (or a relative path). `ByodkimStack` is not here: it reads this repository's env
@@ -9,6 +10,7 @@ export * from './aws-context';
 export * from './byodkim-domain';
 export * from './dkim-rotation-schedule';
 export * from './key-store-key';
+export * from './security';
 export * from '../functions/core/domain-rules';
 export {
   DEFAULTS,
