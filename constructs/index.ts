@@ -3,13 +3,14 @@
  * Terraform (`checkTerraform`, `addSecurityChecks`; docs/security.md), and from `functions/core` the domain
  * spec (its types and `resolveDomainSpec`, the one place its defaults are applied), the domain rules
  * and the name rules they share. Import with `import { ByodkimDomain, KeyStoreKey } from
- * 'byodkim/constructs'` (or a relative path). `ByodkimStack` is not here: it reads this repository's env
+ * 'byodkim'` (or a relative path); the engine is `byodkim/engine`. `ByodkimStack` is not here: it reads this repository's env
  * files and lives in `main.ts`.
  */
 export * from './aws-context';
 export * from './byodkim-domain';
 export * from './dkim-rotation-schedule';
 export * from './key-store-key';
+export * from './monitoring-suite';
 export * from './security';
 export * from '../functions/core/domain-rules';
 export {
