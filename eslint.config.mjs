@@ -146,7 +146,16 @@ const REACH_FUNCTIONS_ONLY_THROUGH_CORE = {
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', 'cdktf.out/**', 'coverage/**', '.gen/**', 'bundles/**', 'bench-results/**', 'docs/api/**'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'cdktf.out/**',
+      'coverage/**',
+      '.gen/**',
+      'bundles/**',
+      'bench-results/**',
+      'docs/api/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
