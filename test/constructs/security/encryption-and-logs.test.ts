@@ -157,10 +157,7 @@ describe('BYODKIM-LOG1 LogGroupRetention', () => {
     });
     expect(found.map((f) => [f.address, f.reason])).toEqual([
       ['aws_cloudwatch_log_group.Forever', 'retention_in_days is not set (logs never expire): set a retention'],
-      [
-        'aws_cloudwatch_log_group.Zero',
-        'retention_in_days is 0 (logs never expire): set a retention of 1 day or more',
-      ],
+      ['aws_cloudwatch_log_group.Zero', 'retention_in_days is 0 (logs never expire): set a retention of 1 day or more'],
     ]);
   });
 
@@ -190,8 +187,12 @@ describe('BYODKIM-LOG2 LambdaLogGroupDeclared', () => {
   });
 
   it('Noncompliance 2: logging_config names a log group the configuration does not declare', () => {
-    const found = findings(lambdaLogGroupDeclared, (s) => fn(s, { loggingConfig: { logFormat: 'JSON', logGroup: '/x' } }));
-    expect(found).toEqual([expect.objectContaining({ reason: expect.stringMatching(/"\/x" is not an aws_cloudwatch/) })]);
+    const found = findings(lambdaLogGroupDeclared, (s) =>
+      fn(s, { loggingConfig: { logFormat: 'JSON', logGroup: '/x' } }),
+    );
+    expect(found).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/"\/x" is not an aws_cloudwatch/) }),
+    ]);
   });
 
   it('Compliance: /aws/lambda/<name> declared, or logging_config referencing a declared group', () => {
