@@ -17,7 +17,7 @@
  * Per run it emits `CanaryRuns` (domains checked: sent and judged) and `CanaryFailures` (domains whose
  * check did not pass), environment scope, and logs one `canary.result` line per domain naming the outcome
  * (`pass`, `no-signature`, `wrong-selector`, `bad-signature`, `dns-error`, `not-arrived`, `send-failed`),
- * the expected selector and the signatures seen. The DNS lookups of the verification go to the resolvers of
+ * the expected selector, the signatures seen and the reason (`reason`, `reasonJa`). The DNS lookups of the verification go to the resolvers of
  * `BYODKIM_RESOLVERS` (default: the public ones of functions/adapters/dns-verifier.ts).
  *
  * Environment (set by the DkimCanary construct; names in functions/core/contract.ts LAMBDA_ENV):
@@ -415,7 +415,9 @@ export async function runCanary(rt: CanaryRuntime): Promise<CanaryRunResult> {
   const failures = judged.filter((d) => d.outcome !== 'pass').length;
   for (const result of domains) {
     const level = result.outcome === 'pass' ? 'info' : result.outcome === 'skipped' ? 'warn' : 'error';
-    rt.logger.log(level, 'canary.result', { ...result, message: result.message.en, messageJa: result.message.ja });
+    // `message` is Powertools' own key (the event name): the bilingual text goes in `reason` / `reasonJa`.
+    const { message, ...fields } = result;
+    rt.logger.log(level, 'canary.result', { ...fields, reason: message.en, reasonJa: message.ja });
   }
   const dimensions = { [METRIC_DIMENSIONS.environment]: settings.environment };
   rt.metrics.emit({ name: METRICS.canaryRuns.name, unit: METRICS.canaryRuns.unit, value: judged.length, dimensions });

@@ -254,7 +254,7 @@ describe('runCanary', () => {
     const failed = logs.find((l) => l.event === 'canary.result' && l.fields.domain === TWO)!;
     expect(failed.level).toBe('error');
     expect(failed.fields).toMatchObject({ outcome: 'wrong-selector', expectedSelector: ACTIVE });
-    expect(String(failed.fields.message)).toContain(`selector ${OLD}, not the recorded active selector ${ACTIVE}`);
+    expect(String(failed.fields.reason)).toContain(`selector ${OLD}, not the recorded active selector ${ACTIVE}`);
     expect(await keysInBucket()).toEqual([result.domains[1]!.objectKey]);
     const kept = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: result.domains[1]!.objectKey! }));
     expect(await kept.Body!.transformToString()).toContain(`s=${OLD}`);
@@ -277,7 +277,7 @@ describe('runCanary', () => {
     expect(result.domains[0]).toMatchObject({ outcome: 'not-arrived', messageId: expect.stringMatching(/^0100019a-/) });
     expect(datum(metrics, METRICS.canaryRuns.name)).toEqual([1]);
     expect(datum(metrics, METRICS.canaryFailures.name)).toEqual([1]);
-    expect(logs.find((l) => l.event === 'canary.result')!.fields.message).toContain(
+    expect(logs.find((l) => l.event === 'canary.result')!.fields.reason).toContain(
       'did not arrive in the bucket within 1 s',
     );
   });
