@@ -18,17 +18,7 @@ import {
 import { LAMBDA_ENV, specItem } from '../../functions/core/contract';
 import { normalizeRoute53Name, route53NamePattern } from '../../functions/core/route53-names';
 import { synth, type Synthesized } from './synth';
-import {
-  checkStack,
-  encryptedAtRest,
-  noKeyMaterialInLambdaEnvironment,
-  noWildcardResources,
-  parseRenderedPolicy,
-  route53DkimRecordsOnly,
-  secretsUnderPrefixOnly,
-  sendEmailFromSenderOnly,
-  type Json,
-} from '../support/security-rules';
+import { checkTerraform, formatFinding, parseRenderedPolicy, type Json } from '../../constructs/security';
 
 const ACCOUNT = '111111111111';
 const REGION = 'ap-northeast-1';
@@ -633,90 +623,10 @@ describe('DkimRotationSchedule: props are checked', () => {
 });
 
 describe('security rules over the synthesized stack', () => {
+  // Each rule's failing cases are in test/constructs/security/ (the worker policy broken one way at a time).
   it('find nothing wrong in the stack DkimRotationSchedule synthesizes', () => {
-    expect(checkStack(json)).toEqual([]);
-  });
-
-  /** The synthesized worker policy with `change` applied, as a role policy resource. */
-  function workerPolicyWith(change: (policy: Json) => void): Json {
-    const policy = structuredClone(worker);
-    change(policy);
-    return { role: 'x', policy: JSON.stringify(policy) };
-  }
-
-  it('Noncompliance: a Route 53 statement without the Null guard', () => {
-    const bad = workerPolicyWith((p) => delete statement(p, 'Route53DkimRecords1').Condition.Null);
-    expect(route53DkimRecordsOnly.check('aws_iam_role_policy', bad)).toEqual({
-      status: 'non-compliant',
-      reason: expect.stringMatching(/Route53DkimRecords1: no Null guard/),
-    });
-  });
-
-  it('Noncompliance: a Route 53 statement for every name', () => {
-    const bad = workerPolicyWith((p) => {
-      statement(p, 'Route53DkimRecords1').Condition['ForAllValues:StringLike'][
-        'route53:ChangeResourceRecordSetsNormalizedRecordNames'
-      ] = ['*'];
-    });
-    expect(route53DkimRecordsOnly.check('aws_iam_role_policy', bad).status).toBe('non-compliant');
-  });
-
-  it('Noncompliance: a Route 53 name that is not normalized (upper case, trailing dot)', () => {
-    const bad = workerPolicyWith((p) => {
-      statement(p, 'Route53DkimRecords1').Condition['ForAllValues:StringLike'][
-        'route53:ChangeResourceRecordSetsNormalizedRecordNames'
-      ] = ['*._domainkey.Example.com.'];
-    });
-    expect(route53DkimRecordsOnly.check('aws_iam_role_policy', bad).status).toBe('non-compliant');
-  });
-
-  it('Noncompliance: a Route 53 statement that allows A records', () => {
-    const bad = workerPolicyWith((p) => {
-      statement(p, 'Route53DkimRecords1').Condition['ForAllValues:StringEquals'][
-        'route53:ChangeResourceRecordSetsRecordTypes'
-      ] = ['TXT', 'A'];
-    });
-    expect(route53DkimRecordsOnly.check('aws_iam_role_policy', bad).status).toBe('non-compliant');
-  });
-
-  it('Noncompliance: a Route 53 statement on every zone', () => {
-    const bad = workerPolicyWith((p) => {
-      statement(p, 'Route53DkimRecords1').Resource = ['*'];
-    });
-    expect(route53DkimRecordsOnly.check('aws_iam_role_policy', bad).status).toBe('non-compliant');
-  });
-
-  it('Noncompliance: SES actions on every identity', () => {
-    const bad = workerPolicyWith((p) => {
-      statement(p, 'SesIdentityDkim').Resource = ['*'];
-    });
-    expect(noWildcardResources.check('aws_iam_role_policy', bad)).toEqual({
-      status: 'non-compliant',
-      reason: expect.stringMatching(/SesIdentityDkim/),
-    });
-  });
-
-  it('Noncompliance: SendEmail from any address', () => {
-    const bad = workerPolicyWith((p) => delete statement(p, 'SesSendAsDnsTeamSender').Condition);
-    expect(sendEmailFromSenderOnly.check('aws_iam_role_policy', bad).status).toBe('non-compliant');
-  });
-
-  it('Noncompliance: secrets beyond the prefix', () => {
-    const bad = workerPolicyWith((p) => {
-      statement(p, 'KeyStoreSecrets').Resource = ['arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:*'];
-    });
-    expect(secretsUnderPrefixOnly.check('aws_iam_role_policy', bad).status).toBe('non-compliant');
-  });
-
-  it('Noncompliance: an unencrypted queue, and a table without PITR', () => {
-    expect(encryptedAtRest.check('aws_sqs_queue', { name: 'q' }).status).toBe('non-compliant');
-    expect(
-      encryptedAtRest.check('aws_dynamodb_table', { server_side_encryption: { enabled: true, kms_key_arn: 'k' } }),
-    ).toEqual({ status: 'non-compliant', reason: 'point-in-time recovery is off' });
-  });
-
-  it('Noncompliance: a private key in a Lambda environment', () => {
-    const f = { environment: { variables: { KEY: '-----BEGIN RSA PRIVATE KEY-----' } } };
-    expect(noKeyMaterialInLambdaEnvironment.check('aws_lambda_function', f).status).toBe('non-compliant');
+    const report = checkTerraform(json);
+    expect(report.findings.map(formatFinding)).toEqual([]);
+    expect(report.tally.find((t) => t.ruleName === 'Route53DkimRecordsOnly')?.compliant).toBe(1);
   });
 });

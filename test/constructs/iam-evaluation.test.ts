@@ -16,7 +16,7 @@ import { ByodkimStack } from '../../main';
 import { environments } from '../../envs';
 import { loadEnvironments } from '../../envs/load';
 import { normalizeRoute53Name } from '../../functions/core/route53-names';
-import { parseRenderedPolicy, type Json } from '../support/security-rules';
+import { parseRenderedPolicy, type Json } from '../../constructs/security';
 import { synthStack } from './synth';
 
 const loaded = loadEnvironments(environments).environments;
