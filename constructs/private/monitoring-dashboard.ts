@@ -186,33 +186,42 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
       },
     },
   );
-  // The monitor logs one line per domain and run: Logs Insights reads the domain, which metrics do not carry.
+  // The monitor logs one line per domain and run (functions/monitoring/verdicts.ts logFields): Logs Insights
+  // reads the domain, which the environment-wide metrics do not carry.
+  const monitorLog = (title: string, query: string): Widget => ({
+    type: 'log',
+    properties: {
+      title,
+      region,
+      view: 'table',
+      query: `SOURCE '${input.monitorLogGroup}' | filter ispresent(domain) ${query}`,
+    },
+  });
   row(
     8,
-    {
-      type: 'log',
-      properties: {
-        title: 'Open DNS-team requests, oldest first / 未完了の DNS 依頼',
-        region,
-        view: 'table',
-        query:
-          `SOURCE '${input.monitorLogGroup}' | filter ispresent(domain) and ispresent(dnsRequestAgeDays) ` +
-          '| stats latest(dnsRequestAgeDays) as ageDays, latest(dnsRequestOverdue) as overdue by domain ' +
-          '| sort ageDays desc | limit 100',
-      },
-    },
-    {
-      type: 'log',
-      properties: {
-        title: 'Last key-manager run per domain, oldest first / ドメイン別の最終実行',
-        region,
-        view: 'table',
-        query:
-          `SOURCE '${input.monitorLogGroup}' | filter ispresent(domain) and ispresent(keyManagerLastRunAt) ` +
-          '| stats latest(keyManagerLastRunAt) as lastRun, latest(healthy) as healthy, latest(selector) as selector by domain ' +
-          '| sort lastRun asc | limit 100',
-      },
-    },
+    monitorLog(
+      'Domains with problems, latest run / 問題のあるドメイン（最新の実行）',
+      '| stats latest(problems) as problems, latest(findings) as findings, latest(record) as record, latest(drift) as drift by domain ' +
+        '| filter problems > 0 | sort problems desc | limit 100',
+    ),
+    monitorLog(
+      'Overdue DNS-team requests / 期限を過ぎた DNS 依頼',
+      '| stats latest(dnsRequestsOverdue) as overdue, latest(findings) as findings by domain ' +
+        '| filter overdue > 0 | sort overdue desc | limit 100',
+    ),
+  );
+  row(
+    8,
+    monitorLog(
+      'Key age against the policy, oldest first / 鍵の使用日数',
+      '| stats latest(keyAgeDays) as keyAgeDays, latest(keyOverInterval) as overInterval, latest(expiringNoRotation) as expiringNoRotation, latest(selector) as selector by domain ' +
+        '| sort keyAgeDays desc | limit 100',
+    ),
+    monitorLog(
+      'Last key-manager run per domain, longest ago first / ドメイン別の鍵管理の最終実行',
+      '| stats latest(minutesSinceKeyManagerRun) as minutesSinceRun, latest(keyManagerSilent) as silent, latest(dkimHealthy) as healthy by domain ' +
+        '| sort minutesSinceRun desc | limit 100',
+    ),
   );
   row(6, {
     type: 'log',

@@ -17,6 +17,7 @@ import {
 } from '../../constructs';
 import { dashboardBody, DASHBOARD_DOMAIN_LIMIT } from '../../constructs/private/monitoring-dashboard';
 import { LAMBDA_ENV, METRICS, STATE_TABLE } from '../../functions/core/contract';
+import { logFields } from '../../functions/monitoring/verdicts';
 import { parseRenderedPolicy, type Json } from '../support/security-rules';
 import { synth, type Synthesized } from './synth';
 
@@ -460,6 +461,25 @@ describe('the dashboard', () => {
     expect(texts).toContain('byodkim-dev-dkim-work-dlq');
   });
 
+  it("queries only fields the monitor's log line has", () => {
+    const line = logFields({
+      domain: 'example.com',
+      keyOverInterval: false,
+      expiringNoRotation: false,
+      dnsRequestsOverdue: 0,
+      keyManagerSilent: false,
+      findings: [],
+    });
+    const queries: string[] = body.widgets.filter((w: Json) => w.type === 'log').map((w: Json) => w.properties.query);
+    const monitorQueries = queries.filter((q) => q.includes('dkim-monitor'));
+    expect(monitorQueries.length).toBeGreaterThanOrEqual(4);
+    for (const query of monitorQueries) {
+      const fields = [...query.matchAll(/(?:latest|ispresent)\((\w+)\)/g)].map((m) => m[1]);
+      expect(fields.length).toBeGreaterThan(0);
+      for (const field of fields) expect(Object.keys(line)).toContain(field);
+    }
+  });
+
   it('has the same size for 1 and 10,000 domains', () => {
     const input = (count: number) => ({
       environment: 'prod',
@@ -503,7 +523,7 @@ describe('refused props name the property, what is expected and what was given',
       '"#alerts"',
     ],
     [{ monitorMissedRuns: 0 }, 'monitorMissedRuns must be a whole number from 1 to 24', '0'],
-    [{ canary: {} }, 'canary is not wired', ''],
+    [{ canary: {} as never }, 'canary.receivingDomain must be a domain name as an A-label', 'undefined'],
   ] as const)('%j', (props, message, given) => {
     let error: unknown;
     try {
