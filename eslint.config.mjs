@@ -195,6 +195,29 @@ export default tseslint.config(
     },
   },
   {
+    // The security rules judge synthesized Terraform JSON, never the construct tree: the same rule judges
+    // any stack, whoever built it (docs/security.md). Only constructs/security/pack.ts touches cdktf.
+    files: ['constructs/security/rules/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrictImports(
+        REACH_FUNCTIONS_ONLY_THROUGH_CORE,
+        AWS_SDK,
+        {
+          regex: climbInto(['envs', 'test', 'scripts']),
+          message:
+            "constructs/ never imports envs/: the constructs are public and know nothing of this repository's " +
+            'env-file format (main.ts joins the two)',
+        },
+        {
+          regex: '^(?:cdktf|constructs)(?:/|$)|^@cdktf/',
+          message:
+            'a security rule (constructs/security/rules/) imports neither cdktf, @cdktf/* nor the constructs ' +
+            'package: it judges the synthesized JSON, so it judges any stack, whoever built it',
+        },
+      ),
+    },
+  },
+  {
     files: ['envs/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': restrictImports(REACH_FUNCTIONS_ONLY_THROUGH_CORE, AWS_SDK, {

@@ -48,6 +48,8 @@ const RULE = {
   constructsEnvs: 'constructs/ never imports envs/',
   envsConstructs: 'envs/ never imports constructs/',
   app: 'the app imports constructs/, envs/ and functions/core only',
+  securityRules:
+    'a security rule (constructs/security/rules/) imports neither cdktf, @cdktf/* nor the constructs package',
   providerRoot: "import the resource by its own path, e.g. '@cdktf/provider-aws/lib/sesv2-email-identity'",
 } as const;
 
@@ -117,6 +119,12 @@ const REFUSED: readonly [string, string, keyof typeof RULE][] = [
   [at('constructs'), '@aws-sdk/client-sesv2', 'awsSdk'],
   [at('constructs/private'), '../../functions/lifecycle/state', 'throughCore'],
   [at('constructs/private'), '../../envs', 'constructsEnvs'],
+  [at('constructs/security/rules'), 'cdktf', 'securityRules'],
+  [at('constructs/security/rules'), '@cdktf/provider-aws/lib/sqs-queue', 'securityRules'],
+  [at('constructs/security/rules'), 'constructs', 'securityRules'],
+  [at('constructs/security/rules'), '../../../envs', 'constructsEnvs'],
+  [at('constructs/security/rules'), '../../../functions/lifecycle/state', 'throughCore'],
+  [at('constructs/security/rules'), '@aws-sdk/client-iam', 'awsSdk'],
   [at('envs'), '../constructs', 'envsConstructs'],
   [at('envs'), '../constructs/byodkim-domain', 'envsConstructs'],
   [at('envs'), '../functions/dkim/record', 'throughCore'],
@@ -173,6 +181,9 @@ const ACCEPTED: readonly [string, string, boolean?][] = [
   [at('constructs'), 'constructs'],
   [at('constructs'), '@cdktf/provider-aws/lib/kms-key'],
   [at('constructs/private'), '../../functions/core/names'],
+  [at('constructs/security'), 'cdktf'],
+  [at('constructs/security/rules'), '../terraform'],
+  [at('constructs/security/rules'), '../../../functions/core/contract'],
   [at('envs'), '../functions/core/domain-rules'],
   [at('envs'), 'zod'],
   ['main.ts', './constructs'],
