@@ -7,6 +7,7 @@
  * creates the table from it and Terraform writes the SPEC items with `specItem`.
  */
 import {
+  BatchWriteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -19,7 +20,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { checkDomainSpec, formatPath, formatValue } from '../core/domain-rules';
 import { ConflictError, ServiceError, TransientError, ValidationError } from '../core/errors';
-import { STATE_TABLE, domainPartitionKey, eventSortKey } from '../core/contract';
+import { STATE_TABLE, domainPartitionKey, eventSortKey, heartbeatItem, type HeartbeatOutcome } from '../core/contract';
 import type { DomainSpec, DomainSpecInput } from '../core/spec';
 import type { LifecycleEvent, StateStore } from '../lifecycle/ports';
 import type { DomainState } from '../lifecycle/state';
@@ -241,7 +242,8 @@ function conflict(
   );
 }
 
-function parseStateItem(domain: string, item: Record<string, AttributeValue>): DomainState {
+/** A STATE item's recorded state, checked (its JSON is the domain's state, its `version` the state's). */
+export function parseStateItem(domain: string, item: Record<string, AttributeValue>): DomainState {
   const text = item[A.state]?.S;
   const version = Number(item[A.version]?.N);
   let state: DomainState | undefined;
@@ -468,4 +470,63 @@ export function parseSpecItem(domain: string, item: Record<string, AttributeValu
     throw new SpecItemError(domain, formatPath(first.path), `${first.rule}; given ${formatValue(first.value)}`);
   }
   return spec;
+}
+
+/** BatchWriteItem takes at most 25 requests. */
+export const MAX_BATCH_WRITE_ITEMS = 25;
+/** Further BatchWriteItem calls for items DynamoDB left unprocessed (throttling), before giving up. */
+const HEARTBEAT_RETRIES = 2;
+
+/** One domain's finished key-manager run, for {@link writeHeartbeats}. */
+export interface HeartbeatEntry {
+  readonly domain: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+  readonly outcome: HeartbeatOutcome;
+}
+
+/**
+ * Writes the key manager's HEARTBEAT items (`DOMAIN#<domain>` / `HEARTBEAT`: `lastRunAt`, `outcome`), one
+ * BatchWriteItem per 25 domains — the worker calls it once per SQS batch, so a heartbeat costs at most 0.2
+ * calls per domain-run (0.04 with full batches of 25, 0.2 with the queue's batches of 5). A domain named
+ * twice keeps its latest run (BatchWriteItem refuses two requests for one key). Items DynamoDB leaves
+ * unprocessed are sent again up to twice; what is still left is returned (the caller logs it: a missed
+ * heartbeat is the monitor's concern, never a reason to fail the batch).
+ */
+export async function writeHeartbeats(
+  client: DynamoDBClient,
+  tableName: string,
+  entries: readonly HeartbeatEntry[],
+): Promise<{ readonly written: number; readonly calls: number; readonly unprocessed: readonly string[] }> {
+  const latest = new Map<string, HeartbeatEntry>();
+  for (const entry of entries) {
+    const known = latest.get(entry.domain);
+    if (known === undefined || known.at <= entry.at) latest.set(entry.domain, entry);
+  }
+  const all = [...latest.values()];
+  let calls = 0;
+  const unprocessed: string[] = [];
+  for (let i = 0; i < all.length; i += MAX_BATCH_WRITE_ITEMS) {
+    let requests = all.slice(i, i + MAX_BATCH_WRITE_ITEMS).map((entry) => ({
+      PutRequest: { Item: heartbeatItem(entry.domain, new Date(entry.at).toISOString(), entry.outcome) },
+    }));
+    for (let attempt = 0; requests.length > 0 && attempt <= HEARTBEAT_RETRIES; attempt += 1) {
+      calls += 1;
+      let output;
+      try {
+        output = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
+      } catch (error) {
+        throw mapAwsError(error, {
+          service: SERVICE,
+          action: 'BatchWriteItem',
+          resource: `table ${tableName} HEARTBEAT items of ${requests.length} domains`,
+        });
+      }
+      requests = (output.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
+        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item as ReturnType<typeof heartbeatItem> } }] : [],
+      );
+    }
+    unprocessed.push(...requests.map((r) => r.PutRequest.Item[A.domain]!.S));
+  }
+  return { written: all.length - unprocessed.length, calls, unprocessed };
 }

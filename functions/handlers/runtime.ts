@@ -28,7 +28,8 @@ import { LAMBDA_ENV, readLambdaEnvironment } from '../core/contract';
 import type { LifecyclePorts, Logger, Metrics } from '../lifecycle/ports';
 import { awsClientConfig } from '../adapters/aws-errors';
 import { NetworkDnsObserver } from '../adapters/dns-observer';
-import { DynamoDbSpecStore, DynamoDbStateStore } from '../adapters/dynamodb';
+import { DynamoDbSpecStore, DynamoDbStateStore, writeHeartbeats, type HeartbeatEntry } from '../adapters/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DkimKeyGenerator } from '../adapters/key-generator';
 import { AwsNotifier } from '../adapters/notifier';
 import { PowertoolsLogger, PowertoolsMetrics } from '../adapters/powertools';
@@ -62,6 +63,8 @@ export interface WorkerRuntime {
   readonly queueUrl: string;
   readonly logger: Logger;
   readonly metrics: Metrics & { flush(): void };
+  /** The key manager's heartbeat: one BatchWriteItem per SQS batch (absent: none written). */
+  readonly heartbeats?: { write(entries: readonly HeartbeatEntry[]): ReturnType<typeof writeHeartbeats> };
 }
 
 /** Comma-separated list, empty entries dropped; undefined when the variable is unset or empty. */
@@ -110,6 +113,7 @@ export function createWorkerRuntime(env: Env = process.env, overrides: Partial<L
   const resolvers = listVariable(env[LAMBDA_ENV.resolvers]);
   const authoritative = listVariable(env[LAMBDA_ENV.authoritativeServers]);
   const replyTo = listVariable(env[LAMBDA_ENV.operatorReplyTo]);
+  const heartbeatClient = new DynamoDBClient(awsClientConfig(env));
   const ports: LifecyclePorts = {
     clock: { now: () => Date.now() },
     ses: new SesV2IdentityDkim(),
@@ -139,6 +143,7 @@ export function createWorkerRuntime(env: Env = process.env, overrides: Partial<L
     queueUrl: vars.workQueueUrl,
     logger,
     metrics,
+    heartbeats: { write: (entries) => writeHeartbeats(heartbeatClient, vars.stateTable, entries) },
   };
 }
 

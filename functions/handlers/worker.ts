@@ -22,7 +22,7 @@ import {
   type OperatorAnswer,
 } from '../lifecycle/operator-answer';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { preloadedStateStore } from '../adapters/dynamodb';
+import { preloadedStateStore, type HeartbeatEntry } from '../adapters/dynamodb';
 import { reconcile } from '../lifecycle/reconciler';
 import { createWorkerRuntime, perContainer, type WorkerRuntime } from './runtime';
 
@@ -72,7 +72,11 @@ export const MAX_REQUEUE_DELAY_MS = 15 * 60_000;
  * The SPEC and STATE items are read in one call (loadDomain); the state is handed to the reconciler's
  * first load, so a domain with nothing to do costs that read and the engine's observations only.
  */
-async function reconcileMessage(runtime: WorkerRuntime, message: ReconcileMessage): Promise<number | undefined> {
+async function reconcileMessage(
+  runtime: WorkerRuntime,
+  message: ReconcileMessage,
+  finished?: HeartbeatEntry[],
+): Promise<number | undefined> {
   const { spec, state } = await runtime.specs.loadDomain(message.domain);
   if (!spec) {
     runtime.logger.log('warn', 'worker.domain-not-configured', {
@@ -83,6 +87,7 @@ async function reconcileMessage(runtime: WorkerRuntime, message: ReconcileMessag
   }
   const ports = { ...runtime.ports, stateStore: preloadedStateStore(runtime.ports.stateStore, spec.domain, state) };
   const result = await reconcile(spec, ports);
+  finished?.push({ domain: spec.domain, at: runtime.ports.clock.now(), outcome: result.outcome });
   runtime.logger.log(result.outcome === 'failed' ? 'warn' : 'info', 'worker.reconciled', {
     domain: message.domain,
     outcome: result.outcome,
@@ -130,6 +135,7 @@ async function requeue(runtime: WorkerRuntime, domain: string, afterMs: number |
 /** An SQS batch: each message reconciled on its own; the failed ones reported for retry. */
 export async function handleBatch(runtime: WorkerRuntime, records: readonly SqsRecord[]): Promise<SqsBatchResponse> {
   const failures: { itemIdentifier: string }[] = [];
+  const finished: HeartbeatEntry[] = [];
   for (const record of records) {
     try {
       let body: unknown;
@@ -140,7 +146,7 @@ export async function handleBatch(runtime: WorkerRuntime, records: readonly SqsR
       }
       const payload = parseWorkerPayload(body);
       if (payload.kind === 'reconcile')
-        await requeue(runtime, payload.domain, await reconcileMessage(runtime, payload));
+        await requeue(runtime, payload.domain, await reconcileMessage(runtime, payload, finished));
       else await operatorRequest(runtime, payload);
     } catch (error) {
       const answer = errorAnswer(error);
@@ -148,7 +154,28 @@ export async function handleBatch(runtime: WorkerRuntime, records: readonly SqsR
       failures.push({ itemIdentifier: record.messageId });
     }
   }
+  await writeHeartbeat(runtime, finished);
   return { batchItemFailures: failures };
+}
+
+/**
+ * The key manager's heartbeat (the monitor's "key manager silent" check): one BatchWriteItem for the
+ * batch's finished runs. A failure is logged, never fails the batch: the runs themselves succeeded.
+ */
+async function writeHeartbeat(runtime: WorkerRuntime, finished: readonly HeartbeatEntry[]): Promise<void> {
+  if (finished.length === 0 || runtime.heartbeats === undefined) return;
+  try {
+    const { unprocessed } = await runtime.heartbeats.write(finished);
+    if (unprocessed.length > 0) {
+      runtime.logger.log('warn', 'worker.heartbeat-unprocessed', { domains: unprocessed });
+    }
+  } catch (error) {
+    runtime.logger.log('warn', 'worker.heartbeat-failed', {
+      domains: finished.map((entry) => entry.domain),
+      name: error instanceof Error ? error.name : typeof error,
+      ...(error instanceof ByodkimError ? { code: error.code } : {}),
+    });
+  }
 }
 
 async function operatorRequest(runtime: WorkerRuntime, request: OperatorRequest): Promise<DomainResponse> {
@@ -170,7 +197,9 @@ async function operatorRequest(runtime: WorkerRuntime, request: OperatorRequest)
 export async function handleDirect(runtime: WorkerRuntime, event: unknown): Promise<OperatorAnswer | ErrorAnswer> {
   const payload = parseWorkerPayload(event);
   if (payload.kind === 'operator') return { status: 'ok', domains: [await operatorRequest(runtime, payload)] };
-  await reconcileMessage(runtime, payload);
+  const finished: HeartbeatEntry[] = [];
+  await reconcileMessage(runtime, payload, finished);
+  await writeHeartbeat(runtime, finished);
   return {
     status: 'ok',
     domains: [

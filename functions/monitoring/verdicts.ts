@@ -50,7 +50,8 @@ export type FindingCode =
   | 'KEY_EXPIRING_NO_ROTATION'
   | 'DNS_REQUEST_OVERDUE'
   | 'KEY_MANAGER_SILENT'
-  | 'KEY_MANAGER_NOT_YET_RUN';
+  | 'KEY_MANAGER_NOT_YET_RUN'
+  | 'DOMAIN_CHECK_FAILED';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -552,6 +553,28 @@ export function judgeDomain(observation: DomainObservation, settings: MonitorSet
     ...(minutesSinceKeyManagerRun !== undefined ? { minutesSinceKeyManagerRun } : {}),
     ...(dkimHealthy !== undefined ? { dkimHealthy } : {}),
     findings: findings.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)),
+  };
+}
+
+/** A domain the monitor could not check at all (its items could not be read): a WARNING, nothing else known. */
+export function uncheckedDomain(domain: string, code: string, message: string): DomainVerdicts {
+  return {
+    domain,
+    keyOverInterval: false,
+    expiringNoRotation: false,
+    dnsRequestsOverdue: 0,
+    keyManagerSilent: false,
+    findings: [
+      {
+        code: 'DOMAIN_CHECK_FAILED',
+        severity: 'WARNING',
+        domain,
+        message: {
+          en: `${domain} could not be checked this run (${code}): ${message}`,
+          ja: `今回は ${domain} を確認できませんでした（${code}）。詳細（英語）: ${message}`,
+        },
+      },
+    ],
   };
 }
 
