@@ -14,8 +14,8 @@
  * {@link SQS_MAX_DELAY_SECONDS}); a domain due later than that is sent when its due time is within the
  * window, the planner waiting in between, as long as its own time allows (the Lambda's remaining time
  * less {@link PLANNER_TIME_MARGIN_MS}). When it does not, the domains still to send are spread evenly over
- * the window from then on (faster than the rate, never all at once), so one run always enqueues the whole
- * fleet. Small fleets are not delayed at all (the first `rate` domains go at once); at the default rate
+ * the window from then on, beside those already due in it (never all at once), so one run always enqueues
+ * the whole fleet. Small fleets are not delayed at all (the first `rate` domains go at once); at the default rate
  * 7,200 domains fit in the window, 10,000 take 1,250 s (350 s of it waiting in the planner).
  *
  * The scheduled event's content is not used: any invocation plans the whole environment.
@@ -195,11 +195,12 @@ export async function planDomains(runtime: PlannerRuntime, options: PlanOptions 
     if (sendFrom > runtime.now()) {
       if (sendFrom <= waitUntil) await sleep(sendFrom - runtime.now());
       else {
-        // No time left to wait: the rest over the window from now (never faster than the configured rate).
+        // No time left to wait: the rest spread evenly over the window from now, beside what is already
+        // due in it (the window then carries rate + rest / window domains per second: the least possible).
         const rest = domains.length - start;
         base = runtime.now();
         fromIndex = start;
-        rate = Math.max(rate, rest / Math.max(1, spread.windowSeconds));
+        rate = rest / Math.max(1, spread.windowSeconds);
         compressed = true;
       }
     }

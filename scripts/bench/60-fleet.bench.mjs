@@ -24,7 +24,7 @@
 // domain, throttled attempts, and the real time the run took. Timings are printed, never asserted.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { createWorld } from './fleet-world.mjs';
+import { createWorld, MessageHeap } from './fleet-world.mjs';
 import { median } from './harness.mjs';
 
 export const name = 'fleet: planner + workers, 1,000 and 10,000 domains (fake AWS at 50 ms/call, virtual clock)';
@@ -42,6 +42,11 @@ const SIZES = (process.env.BENCH_FLEET_SIZES ?? '1000,10000').split(',').map(Num
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 10);
 const SES_RPS = Number(process.env.BENCH_SES_RPS ?? 10);
 const SES_BURST = Number(process.env.BENCH_SES_BURST ?? 20);
+/** The planner's release rate and window (BYODKIM_PLAN_RATE, BYODKIM_PLAN_WINDOW_SECONDS; default: theirs). */
+const PLAN_RATE_ENV = process.env.BENCH_PLAN_RATE;
+const PLAN_WINDOW_ENV = process.env.BENCH_PLAN_WINDOW;
+/** The planner Lambda's timeout (constructs/dkim-rotation-schedule.ts PLANNER_TIMEOUT_SECONDS). */
+const PLANNER_TIMEOUT_MS = 300_000;
 
 const hours = (ms) => `${(ms / HOUR).toFixed(2)} h`;
 
@@ -70,7 +75,14 @@ async function fleet({ root, dist, n, pairs, KeyPool, keygenMs, log }) {
   const { LAMBDA_ENV, specItem } = dist('core/contract.js');
   const { resolveDomainSpec } = dist('core/spec.js');
   const { createPlannerRuntime, createWorkerRuntime } = dist('handlers/runtime.js');
-  const { planDomains } = dist('handlers/planner.js');
+  const { planDomains, readSpreadSettings, PLANNER_TIME_MARGIN_MS } = dist('handlers/planner.js');
+  const { ratePerSecond: PLAN_RATE, windowSeconds: PLAN_WINDOW_S } = readSpreadSettings({
+    BYODKIM_PLAN_RATE: PLAN_RATE_ENV,
+    BYODKIM_PLAN_WINDOW_SECONDS: PLAN_WINDOW_ENV,
+  });
+  log(
+    `  planner: ${PLAN_RATE} domains/s, window ${PLAN_WINDOW_S} s, waits up to ${(PLANNER_TIMEOUT_MS - PLANNER_TIME_MARGIN_MS) / 1000} s`,
+  );
   const { handleBatch } = dist('handlers/worker.js');
 
   process.env.AWS_REGION ??= 'ap-northeast-1';
@@ -131,23 +143,15 @@ async function fleet({ root, dist, n, pairs, KeyPool, keygenMs, log }) {
     const t0 = time.now();
     let plannerDone = false;
     let head = 0;
-    const retry = [];
+    const pending = new MessageHeap(); // sent and not yet received: the planner's delayed messages, requeues, retries
     let lastDone = t0;
     let dead = 0;
     let carried = 0;
     const take = () => {
       const now = time.now();
+      while (head < world.queue.length) pending.add(world.queue[head++]);
       const batch = [];
-      // A worker's delayed requeue (SendMessage with DelaySeconds) waits with the retries until visible.
-      while (batch.length < BATCH && head < world.queue.length) {
-        const message = world.queue[head++];
-        if (message.visibleAt <= now) batch.push(message);
-        else retry.push(message);
-      }
-      for (let i = 0; i < retry.length && batch.length < BATCH; ) {
-        if (retry[i].visibleAt <= now) batch.push(...retry.splice(i, 1));
-        else i += 1;
-      }
+      for (let message; batch.length < BATCH && (message = pending.take(now)); ) batch.push(message);
       return batch;
     };
     const worker = async (runtime) => {
@@ -156,17 +160,12 @@ async function fleet({ root, dist, n, pairs, KeyPool, keygenMs, log }) {
         if (batch.length === 0) {
           if (plannerDone && head >= world.queue.length) {
             // What is visible only after this period is left to the next tick (its planner enqueues every domain).
-            for (let i = retry.length - 1; i >= 0; i -= 1) {
-              if (retry[i].visibleAt > t0 + PERIOD_MS) {
-                retry.splice(i, 1);
-                carried += 1;
-              }
-            }
-            if (retry.length === 0) return;
+            carried += pending.dropAfter(t0 + PERIOD_MS);
+            if (pending.size === 0) return;
           }
-          const next = retry.reduce((m, r) => Math.min(m, r.visibleAt), Infinity);
-          // At most 5 s: another worker's requeue may become visible sooner than what this one saw.
-          await time.sleep(plannerDone ? Math.min(5000, Math.max(1, next - time.now())) : 100);
+          // At most 1 s while the planner sends, 5 s after: a message sent meanwhile may be visible sooner.
+          const cap = plannerDone ? 5000 : 1000;
+          await time.sleep(Math.min(cap, Math.max(1, pending.nextVisibleAt() - time.now())));
           continue;
         }
         for (const message of batch) {
@@ -176,13 +175,19 @@ async function fleet({ root, dist, n, pairs, KeyPool, keygenMs, log }) {
           const answer = await context.run({ domain }, () => handleBatch(runtime, [record]));
           if (answer.batchItemFailures.length > 0) {
             if (message.receives >= MAX_RECEIVES) dead += 1;
-            else retry.push({ ...message, visibleAt: time.now() + VISIBILITY_MS });
+            else pending.add({ ...message, visibleAt: time.now() + VISIBILITY_MS });
           }
         }
         lastDone = time.now();
       }
     };
-    const plan = planDomains(planner).then((result) => {
+    // The planner's own time: its Lambda timeout less the margin it keeps (it waits to send what is due
+    // beyond SQS's 900 s delay while this allows).
+    const plan = planDomains(planner, {
+      spread: { ratePerSecond: PLAN_RATE, windowSeconds: PLAN_WINDOW_S },
+      sleep: (ms) => time.sleep(ms),
+      waitUntil: t0 + PLANNER_TIMEOUT_MS - PLANNER_TIME_MARGIN_MS,
+    }).then((result) => {
       plannerDone = true;
       return result;
     });

@@ -111,6 +111,36 @@ export class VirtualTime {
 }
 const less = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 
+/** The queue's messages not yet received, earliest visible first (a binary heap of [visibleAt, seq, message]). */
+export class MessageHeap {
+  constructor() {
+    this.timers = [];
+    this.seq = 0;
+  }
+  get size() {
+    return this.timers.length;
+  }
+  add(message) {
+    VirtualTime.prototype.push.call(this, [message.visibleAt, this.seq++, message]);
+  }
+  /** When the earliest message becomes visible (Infinity when there is none). */
+  nextVisibleAt() {
+    return this.timers.length > 0 ? this.timers[0][0] : Infinity;
+  }
+  /** The earliest message if it is visible at `now`. */
+  take(now) {
+    return this.nextVisibleAt() <= now ? VirtualTime.prototype.pop.call(this)[2] : undefined;
+  }
+  /** Removes and counts the messages visible only after `t`. */
+  dropAfter(t) {
+    const kept = this.timers.filter((item) => item[0] <= t);
+    const dropped = this.timers.length - kept.length;
+    this.timers = [];
+    for (const item of kept) VirtualTime.prototype.push.call(this, item);
+    return dropped;
+  }
+}
+
 /** A token bucket over virtual time. */
 export class TokenBucket {
   constructor(time, ratePerSecond, burst) {
@@ -368,9 +398,20 @@ export function createWorld({
       });
       return { MessageId: `m${messageCounter}` };
     },
+    // The planner's messages: each visible after its own DelaySeconds (the planner spreads a run over time).
     SendMessageBatchCommand: (input) => {
+      if (input.Entries.length > 10) throw awsError('TooManyEntriesInBatchRequest', 400);
       for (const entry of input.Entries) {
-        queue.push({ id: `m${++messageCounter}`, body: entry.MessageBody, visibleAt: time.now(), receives: 0 });
+        const delay = entry.DelaySeconds ?? 0;
+        if (!Number.isInteger(delay) || delay < 0 || delay > 900) throw awsError('InvalidParameterValue', 400);
+      }
+      for (const entry of input.Entries) {
+        queue.push({
+          id: `m${++messageCounter}`,
+          body: entry.MessageBody,
+          visibleAt: time.now() + (entry.DelaySeconds ?? 0) * 1000,
+          receives: 0,
+        });
       }
       return { Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
     },

@@ -131,6 +131,19 @@ describe('planner: spreading a run over time', () => {
     expect(logs).toContainEqual({ level: 'warn', event: 'planner.spread-compressed' });
   });
 
+  it('spreads the rest over the window beside what is already due in it, slower than the rate when few are left', async () => {
+    const { runtime, sleep, sleeps, sent } = setup(30);
+    await planDomains(runtime, { spread: { ratePerSecond: 4, windowSeconds: 5 }, sleep });
+    expect(sleeps).toEqual([]);
+    // Domains 0–19 are due within the window at 4 per second (0–4 s); 20–29 would be due at 5–7 s: the 10
+    // left go over the whole window at 2 per second (4 + 2 at most in any second, never 8).
+    expect(sent.map((s) => s.entries.map((e) => e.DelaySeconds ?? 0))).toEqual([
+      [0, 0, 0, 0, 1, 1, 1, 1, 2, 2],
+      [2, 2, 3, 3, 3, 3, 4, 4, 4, 4],
+      [0, 0, 1, 1, 2, 2, 3, 3, 4, 4],
+    ]);
+  });
+
   it('waits part of the run, then spreads the rest over the window when its time runs out', async () => {
     const { runtime, sleep, sleeps, sent } = setup(23);
     await planDomains(runtime, { spread: { ratePerSecond: 1, windowSeconds: 5 }, sleep, waitUntil: START + 4000 });
