@@ -73,6 +73,7 @@ import {
   type ThresholdAlarm,
 } from './private/monitoring-alarms';
 import { dashboardBody } from './private/monitoring-dashboard';
+import { DkimCanary, type DkimCanaryOptions } from './private/dkim-canary';
 import { policyDocument, renderPolicy, trustPolicy, type PolicyDocument, type PolicyStatement } from './private/iam';
 import { defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
 
@@ -127,12 +128,11 @@ export interface MonitoringSuiteProps {
   /** `prevent_destroy` on the monitoring key. @default true */
   readonly deletionProtection?: boolean;
   /**
-   * The DKIM signature canary (optional, off when left out).
-   *
-   * CANARY WIRING — owned by the canary's construct (constructs/private/dkim-canary.ts): it gives this field
-   * its type and adds its one wiring line at the marked spot in the constructor.
+   * The DKIM signature canary: a message sent through SES from the domains on a schedule, received by SES
+   * in a region that receives mail and its DKIM-Signature verified (constructs/private/dkim-canary.ts,
+   * docs/canary.md). @default none (off)
    */
-  readonly canary?: Readonly<Record<string, unknown>>;
+  readonly canary?: DkimCanaryOptions;
   /** Where `npm run bundle` wrote `monitor.zip` and `report.zip`. @default `<package root>/bundles` */
   readonly bundleDirectory?: string;
   /** The account. @default the `aws_caller_identity` data source */
@@ -200,6 +200,8 @@ export class MonitoringSuite extends Construct {
   public readonly slackChannel?: ChatbotSlackChannelConfiguration;
   public readonly alarms: Readonly<Record<AlarmKey, CloudwatchMetricAlarm>>;
   public readonly dashboard: CloudwatchDashboard;
+  /** The DKIM signature canary, when the `canary` prop is set. */
+  public readonly canary?: DkimCanary;
   public readonly namePrefix: string;
   /** `<namePrefix>-`: every alarm of the environment's name starts with it. */
   public readonly alarmNamePrefix: string;
@@ -372,13 +374,6 @@ export class MonitoringSuite extends Construct {
         'kmsDeletionWindowDays',
       );
     }
-    // CANARY WIRING (constructs/private/dkim-canary.ts): the canary's construct is created here from
-    // `props.canary`, with this suite's topic (`this.alarmTopicArn`) and `this.addAlarm(...)` for its alarm.
-    // Until that line exists, a configured canary is refused rather than silently ignored.
-    if (props.canary !== undefined) {
-      fail('canary is not wired into this MonitoringSuite yet (constructs/private/dkim-canary.ts)', 'canary');
-    }
-
     const tags = props.tags ? { ...props.tags } : undefined;
     const aws = awsContextOf(this, props);
     this.aws = aws;
@@ -649,6 +644,25 @@ export class MonitoringSuite extends Construct {
         }),
       ),
     });
+
+    // The DKIM signature canary (optional): its alarms are this suite's (its name prefix, its topic).
+    if (props.canary !== undefined) {
+      this.canary = new DkimCanary(this, 'Canary', {
+        ...props.canary,
+        rotation,
+        suiteDomains: domains,
+        environment: props.environment,
+        namePrefix,
+        addAlarm: (alarmId, config) => this.addAlarm(alarmId, config),
+        aws,
+        ...(props.resolvers !== undefined ? { resolvers: props.resolvers } : {}),
+        logRetentionDays,
+        kmsDeletionWindowDays: deletionWindow,
+        deletionProtection: props.deletionProtection ?? true,
+        bundleDirectory,
+        ...(tags !== undefined ? { tags } : {}),
+      });
+    }
   }
 
   /** The full name of an alarm, e.g. `byodkim-prod-dkim-unhealthy`. */

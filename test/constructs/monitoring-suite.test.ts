@@ -523,7 +523,11 @@ describe('refused props name the property, what is expected and what was given',
       '"#alerts"',
     ],
     [{ monitorMissedRuns: 0 }, 'monitorMissedRuns must be a whole number from 1 to 24', '0'],
-    [{ canary: {} as never }, 'canary.receivingDomain must be a domain name as an A-label', 'undefined'],
+    [
+      { canary: {} as never },
+      'canary.receivingDomain must be a domain name as an A-label',
+      'nothing (the field is missing)',
+    ],
   ] as const)('%j', (props, message, given) => {
     let error: unknown;
     try {
