@@ -8,12 +8,11 @@ if (!fs.existsSync(compiled)) {
   process.stderr.write('byodkim: the command line is not built yet; run `npm run build` in the project first\n');
   process.exit(2);
 }
-const { run } = require(compiled);
-run(process.argv.slice(2), {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-}).then(
+const { run, processIo } = require(compiled);
+const io = processIo();
+run(process.argv.slice(2), io).then(
   (code) => {
+    io.close();
     process.exitCode = code;
   },
   (error) => {

@@ -2,7 +2,8 @@
  * `byodkim`: the operator's command line. Each sub-command lives in `commands/`; this file only
  * dispatches, prints help, and turns errors into exit codes (never a stack trace for a user mistake).
  */
-import { ExitCode, INVOCATION, type Command, type CommandIo } from './command';
+import readline from 'node:readline';
+import { EXIT_CODES_HELP, ExitCode, INVOCATION, type Command, type CommandIo } from './command';
 import { commands as allCommands } from './commands';
 import { ByodkimError } from '../core/errors';
 
@@ -15,9 +16,46 @@ function helpText(commands: readonly Command[]): string {
     'commands:',
     ...lines,
     '',
-    `${INVOCATION} <command> --help shows a command's options.`,
+    `${INVOCATION} <command> --help shows a command's options and examples.`,
+    'The commands that operate an environment (status … tick) take --env ENV (envs/ENV.ts) and --local to',
+    'use the simulated backend instead of AWS. Reference: docs/cli.md.',
+    '',
+    EXIT_CODES_HELP,
     '',
   ].join('\n');
+}
+
+/**
+ * The process's own input and output: stdout, stderr, and — when stdin is a terminal — a way to ask a
+ * question (the confirmation prompt of disruptive actions). Without a terminal there is no `ask`, and a
+ * disruptive action refuses unless given --yes.
+ */
+export function processIo(): CommandIo & { close(): void } {
+  let rl: readline.Interface | undefined;
+  let ended = false;
+  const ask = (question: string) =>
+    new Promise<string | undefined>((resolve) => {
+      if (ended) return resolve(undefined);
+      rl ??= readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+      const onClose = () => {
+        ended = true;
+        resolve(undefined);
+      };
+      rl.once('close', onClose);
+      rl.question(question, (answer) => {
+        rl?.off('close', onClose);
+        resolve(answer);
+      });
+    });
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    ...(process.stdin.isTTY ? { ask } : {}),
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+    close: () => rl?.close(),
+  };
 }
 
 export async function run(
@@ -58,11 +96,10 @@ export async function run(
 }
 
 if (require.main === module) {
-  run(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-  }).then(
+  const io = processIo();
+  run(process.argv.slice(2), io).then(
     (code) => {
+      io.close();
       process.exitCode = code;
     },
     (error: unknown) => {

@@ -23,6 +23,7 @@ import { DnsLookupError, RecordSyntaxError } from '../../dkim/errors';
 import { assertSelector, recordName, toALabel } from '../../core/names';
 import { parseRecord, parseZoneFileRecord } from '../../dkim/record';
 import { ValidationError, type BilingualText } from '../../core/errors';
+import { VERIFY_DNS_ENV_HELP, verifyDnsEnv } from './verify-dns-env';
 
 const USAGE = `usage: ${INVOCATION} verify-dns --domain DOMAIN --selector SELECTOR --expect FILE [options]
 
@@ -51,6 +52,14 @@ options:
   --retries N              further tries after a timeout (default ${DEFAULT_RETRIES})
   --lang en|ja|both        the language of the whole report (default both)
   --json                   print the full report as JSON
+
+${VERIFY_DNS_ENV_HELP}
+
+examples:
+  ${INVOCATION} verify-dns --domain example.com --selector mail-prod-20250907-1 --expect keys/mail-prod-20250907-1.txt
+  ${INVOCATION} verify-dns --domain example.com --selector s1 --expect s1.txt --server ns1.example.net --lang ja
+  ${INVOCATION} verify-dns --env prod --domain example.com
+  ${INVOCATION} verify-dns --env dev --local
 `;
 
 function usageError(io: CommandIo, message: string): number {
@@ -189,9 +198,18 @@ function lookupErrorText(error: DnsLookupError, name: string, lang: Lang): strin
 
 export const verifyDnsCommand: Command = {
   name: 'verify-dns',
-  summary: 'check a published DKIM record on authoritative servers and resolvers',
+  summary: 'check a DKIM record on authoritative servers and resolvers (or --env: ask the key manager)',
   usage: USAGE,
   async run(args, io) {
+    if (args.some((a) => a === '--env' || a.startsWith('--env='))) {
+      if (args.some((a) => a === '--expect' || a.startsWith('--expect=') || a === '--selector')) {
+        return usageError(
+          io,
+          '--env asks the deployed key manager; --selector and --expect check one record by hand: use one or the other',
+        );
+      }
+      return verifyDnsEnv(args, io);
+    }
     const values = parseOptions(args, {
       domain: { type: 'string' },
       selector: { type: 'string' },

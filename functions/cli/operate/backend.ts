@@ -1,0 +1,129 @@
+/**
+ * Where an operator's request goes: the environment's worker Lambda on AWS, or the simulated backend of
+ * `--local` (operate/local.ts). Both answer with the worker's {@link DomainResponse}; what the Lambda
+ * returns is checked before anything is printed from it (it is another program's output).
+ */
+import type { OperatorRequest } from '../../core/contract';
+import { ByodkimError } from '../../core/errors';
+import type { DomainResponse } from '../../lifecycle/operator-answer';
+import {
+  AlarmReader,
+  LambdaInvoker,
+  OperatorAwsError,
+  type FiringAlarm,
+  type OperatorAwsOptions,
+} from '../../adapters/operator-aws';
+
+export type { FiringAlarm };
+
+export interface Backend {
+  readonly kind: 'aws' | 'local';
+  /** What is asked: the function's name, or the local state file. */
+  readonly target: string;
+  /** Sends one request for one domain; throws a {@link BackendError} when no answer could be had. */
+  request(request: OperatorRequest): Promise<DomainResponse>;
+  /** The environment's alarms in ALARM; undefined where there are none to ask (the simulated backend). */
+  alarms(): Promise<readonly FiringAlarm[] | undefined>;
+  /** Saves what must be kept (the simulated backend's history). */
+  close(): Promise<void>;
+}
+
+/**
+ * No answer from the backend: `aws` (credentials, access, not found, network), `lambda` (the function
+ * failed or answered with a typed error), `answer` (the answer is not one the CLI knows).
+ */
+export class BackendError extends ByodkimError {
+  constructor(
+    public readonly kind: 'aws' | 'lambda' | 'answer',
+    code: string,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+const OUTCOMES = ['done', 'refused', 'busy'];
+
+function isText(value: unknown): value is { en: string; ja: string } {
+  const v = value as { en?: unknown; ja?: unknown } | null;
+  return typeof v === 'object' && v !== null && typeof v.en === 'string' && typeof v.ja === 'string';
+}
+
+/** Reads the worker's answer to one request, or throws naming what is wrong with it. */
+export function readWorkerAnswer(payload: unknown, request: OperatorRequest, functionName: string): DomainResponse {
+  const bad = (what: string) =>
+    new BackendError('answer', 'INVALID_ANSWER', `${functionName} answered something byodkim does not know: ${what}`);
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw bad('not a JSON object');
+  const answer = payload as { status?: unknown; error?: unknown; domains?: unknown };
+  if (answer.status === 'error') {
+    const error = answer.error as { code?: unknown; message?: unknown; field?: unknown } | undefined;
+    const code = typeof error?.code === 'string' ? error.code : 'UNKNOWN_ERROR';
+    const message = typeof error?.message === 'string' ? error.message : 'no message';
+    const field = typeof error?.field === 'string' ? ` (field ${error.field})` : '';
+    throw new BackendError('lambda', code, `${functionName} refused the request: ${code}: ${message}${field}`);
+  }
+  if (answer.status !== 'ok') throw bad(`status ${JSON.stringify(answer.status)}`);
+  if (!Array.isArray(answer.domains) || answer.domains.length !== 1) throw bad('not exactly one domain answered');
+  const d = answer.domains[0] as Partial<DomainResponse> | null;
+  if (typeof d !== 'object' || d === null) throw bad('the domain answer is not an object');
+  if (d.domain !== request.domain) throw bad(`the answer is for ${JSON.stringify(d.domain)}, not ${request.domain}`);
+  if (typeof d.action !== 'string' || !OUTCOMES.includes(String(d.outcome)) || !isText(d.message)) {
+    throw bad('the domain answer lacks action, outcome (done, refused, busy) or message (en, ja)');
+  }
+  if (d.view !== undefined && (typeof d.view !== 'object' || d.view === null || d.view.domain !== request.domain)) {
+    throw bad('the view is not one of this domain');
+  }
+  return d as DomainResponse;
+}
+
+/** The environment's worker Lambda (Invoke, RequestResponse) and its alarms (CloudWatch). */
+export class AwsBackend implements Backend {
+  readonly kind = 'aws' as const;
+  readonly target: string;
+  private readonly invoker: LambdaInvoker;
+  private readonly alarmReader: AlarmReader;
+
+  constructor(
+    private readonly names: { worker: string; alarmPrefix: string },
+    options: OperatorAwsOptions,
+  ) {
+    this.target = names.worker;
+    this.invoker = new LambdaInvoker(options);
+    this.alarmReader = new AlarmReader(options);
+  }
+
+  async request(request: OperatorRequest): Promise<DomainResponse> {
+    let result;
+    try {
+      result = await this.invoker.invoke(this.names.worker, request);
+    } catch (error) {
+      if (error instanceof OperatorAwsError) throw new BackendError('aws', error.code, error.message);
+      throw error;
+    }
+    if (result.functionError) {
+      const p = result.payload as { errorType?: unknown; errorMessage?: unknown } | undefined;
+      const type = typeof p?.errorType === 'string' ? p.errorType : result.functionError;
+      const message = typeof p?.errorMessage === 'string' ? p.errorMessage.split('\n')[0] : 'no message';
+      throw new BackendError(
+        'lambda',
+        'FUNCTION_ERROR',
+        `${this.names.worker} failed (${result.functionError}, ${type}: ${message}); see its CloudWatch log`,
+      );
+    }
+    return readWorkerAnswer(result.payload, request, this.names.worker);
+  }
+
+  async alarms(): Promise<readonly FiringAlarm[]> {
+    try {
+      return await this.alarmReader.firing(this.names.alarmPrefix);
+    } catch (error) {
+      if (error instanceof OperatorAwsError) throw new BackendError('aws', error.code, error.message);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.invoker.client.destroy();
+    this.alarmReader.client.destroy();
+  }
+}
