@@ -11,16 +11,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { ByodkimDomain, DkimRotationSchedule, KeyStoreKey } from '../../constructs';
+import { ByodkimDomain, DkimRotationSchedule, KeyStoreKey, MonitoringSuite } from '../../constructs';
 import { DkimCanary, ratePeriodMinutes, type DkimCanaryOptions } from '../../constructs/private/dkim-canary';
 import { LAMBDA_ENV, METRICS } from '../../functions/core/contract';
-import { checkStack, parseRenderedPolicy, type Json } from '../support/security-rules';
+import { checkTerraform, formatFinding, parseRenderedPolicy, type Json } from '../../constructs/security';
 import { synth, type Synthesized } from './synth';
 
 const ACCOUNT = '111111111111';
 const REGION = 'ap-northeast-1';
 const bundles = mkdtempSync(path.join(tmpdir(), 'byodkim-canary-bundles-'));
-for (const name of ['planner', 'worker', 'canary']) writeFileSync(path.join(bundles, `${name}.zip`), `${name} bundle`);
+for (const name of ['planner', 'worker', 'canary', 'monitor', 'report'])
+  writeFileSync(path.join(bundles, `${name}.zip`), `${name} bundle`);
 afterAll(() => rmSync(bundles, { recursive: true, force: true }));
 
 interface Built extends Synthesized {
@@ -303,7 +304,7 @@ describe('DkimCanary: the Lambda, its role, its schedule', () => {
   });
 
   it('passes the security rules (no wildcard resources, one From address per SendEmail, encrypted logs)', () => {
-    expect(checkStack(json)).toEqual([]);
+    expect(checkTerraform(json).findings.map(formatFinding)).toEqual([]);
   });
 
   const REQUESTS: readonly (readonly [
@@ -482,5 +483,106 @@ describe('DkimCanary: options', () => {
     expect(ratePeriodMinutes('rate(1 day)')).toBe(1440);
     expect(ratePeriodMinutes('rate(2 hour)')).toBeUndefined();
     expect(ratePeriodMinutes('rate(1 hours)')).toBeUndefined();
+  });
+});
+
+describe('MonitoringSuite with a canary', () => {
+  let suite!: MonitoringSuite;
+  const { json: stack } = synth((scope) => {
+    const key = new KeyStoreKey(scope, 'KeyStoreKey', { accountId: ACCOUNT, region: REGION });
+    const domains = [
+      new ByodkimDomain(scope, 'example.com', {
+        domain: 'example.com',
+        dns: { kind: 'route53', hostedZoneId: 'Z1' },
+        encryptionKey: key,
+        namePrefix: 'byodkim-stg',
+      }),
+    ];
+    const rotation = new DkimRotationSchedule(scope, 'Rotation', {
+      domains,
+      environment: 'stg',
+      dnsTeamSender: 'dkim@example.com',
+      bundleDirectory: bundles,
+      accountId: ACCOUNT,
+      region: REGION,
+    });
+    suite = new MonitoringSuite(scope, 'Monitoring', {
+      rotation,
+      domains,
+      environment: 'stg',
+      resolvers: ['10.0.0.2'],
+      bundleDirectory: bundles,
+      accountId: ACCOUNT,
+      region: REGION,
+      canary: {
+        receivingDomain: 'dkim-canary.example.net',
+        receivingRegion: 'eu-west-1',
+        schedule: 'rate(30 minutes)',
+      },
+    });
+  });
+
+  it("creates the canary with the suite's alarms: its name prefix, its topic for firing and clearing", () => {
+    expect(suite.canary).toBeDefined();
+    const alarms = Object.values(stack.resource.aws_cloudwatch_metric_alarm as Record<string, Json>).filter((a) =>
+      String(a.alarm_name).includes('canary'),
+    );
+    expect(alarms.map((a) => a.alarm_name).sort()).toEqual([
+      'byodkim-stg-dkim-canary-failed',
+      'byodkim-stg-dkim-canary-silent',
+    ]);
+    for (const alarm of alarms) {
+      expect(alarm.alarm_actions).toEqual([
+        expect.stringMatching(/^\$\{aws_sns_topic\.Monitoring_AlarmTopic_[0-9A-F]+\.arn\}$/),
+      ]);
+      expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
+      expect(alarm.period).toBe(1800);
+    }
+  });
+
+  it('puts the receiving side in the configured region and gives the canary the suite resolvers', () => {
+    const rule = Object.values(stack.resource.aws_ses_receipt_rule as Record<string, Json>)[0];
+    expect(rule.region).toBe('eu-west-1');
+    const fn = Object.values(stack.resource.aws_lambda_function as Record<string, Json>).find(
+      (f) => f.function_name === 'byodkim-stg-dkim-canary',
+    );
+    expect(fn.environment.variables).toMatchObject({
+      [LAMBDA_ENV.resolvers]: '10.0.0.2',
+      [LAMBDA_ENV.environment]: 'stg',
+    });
+  });
+
+  it('has no canary when none is configured (off by default)', () => {
+    expect(Object.keys(json.resource).filter((t) => t.startsWith('aws_ses_receipt'))).not.toHaveLength(0);
+    const { json: plain } = synth((scope) => {
+      const key = new KeyStoreKey(scope, 'KeyStoreKey', { accountId: ACCOUNT, region: REGION });
+      const domains = [
+        new ByodkimDomain(scope, 'example.com', {
+          domain: 'example.com',
+          dns: { kind: 'route53', hostedZoneId: 'Z1' },
+          encryptionKey: key,
+        }),
+      ];
+      const rotation = new DkimRotationSchedule(scope, 'Rotation', {
+        domains,
+        environment: 'dev',
+        dnsTeamSender: 'dkim@example.com',
+        bundleDirectory: bundles,
+        accountId: ACCOUNT,
+        region: REGION,
+      });
+      new MonitoringSuite(scope, 'Monitoring', {
+        rotation,
+        domains,
+        environment: 'dev',
+        bundleDirectory: bundles,
+        accountId: ACCOUNT,
+        region: REGION,
+      });
+    });
+    expect(
+      Object.keys(plain.resource).filter((t) => t.startsWith('aws_ses_receipt') || t.startsWith('aws_s3_bucket')),
+    ).toEqual([]);
+    expect(JSON.stringify(plain)).not.toContain('dkim-canary');
   });
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ByodkimDomain, DkimRotationSchedule, KeyStoreKey, MonitoringSuite } from '../../constructs';
 import { domainPartitionKey, STATE_TABLE } from '../../functions/core/contract';
-import { parseRenderedPolicy, type Json } from '../support/security-rules';
+import { parseRenderedPolicy, type Json } from '../../constructs/security';
 import { synth } from './synth';
 
 const ACCOUNT = '111111111111';

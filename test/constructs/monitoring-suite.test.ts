@@ -18,7 +18,7 @@ import {
 import { dashboardBody, DASHBOARD_DOMAIN_LIMIT } from '../../constructs/private/monitoring-dashboard';
 import { LAMBDA_ENV, METRICS, STATE_TABLE } from '../../functions/core/contract';
 import { logFields } from '../../functions/monitoring/verdicts';
-import { parseRenderedPolicy, type Json } from '../support/security-rules';
+import { parseRenderedPolicy, type Json } from '../../constructs/security';
 import { synth, type Synthesized } from './synth';
 
 const ACCOUNT = '111111111111';
