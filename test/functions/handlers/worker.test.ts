@@ -1,13 +1,19 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { secretDescription } from '../../../functions/adapters/secrets-manager';
-import { LAMBDA_ENV, STATE_TABLE, specItem } from '../../../functions/core/contract';
+import { LAMBDA_ENV, STATE_TABLE, heartbeatItem, specItem } from '../../../functions/core/contract';
 import { resolveDomainSpec } from '../../../functions/core/spec';
 import { formatRecordValue, splitIntoStrings } from '../../../functions/dkim/record';
 import * as reconciler from '../../../functions/lifecycle/reconciler';
@@ -251,16 +257,61 @@ describe('worker: a domain in the steady state, and requeues', () => {
       mock.calls().map((call) => call.args[0].constructor.name),
     );
 
-  it('costs exactly 3 AWS calls: one Query for SPEC and STATE, GetEmailIdentity, ListSecrets', async () => {
+  it('costs exactly 3 AWS calls: one Query for SPEC and STATE, GetEmailIdentity, ListSecrets (+ the batch’s heartbeat)', async () => {
     const answer = await work(steadyRuntime, { Records: [message('1')] });
     expect(answer).toEqual({ batchItemFailures: [] });
-    expect(awsCalls()).toEqual(['QueryCommand', 'GetEmailIdentityCommand', 'ListSecretsCommand']);
+    // By client: DynamoDB (the Query, then the heartbeat's BatchWriteItem), SES, Secrets Manager.
+    expect(awsCalls()).toEqual([
+      'QueryCommand',
+      'BatchWriteItemCommand',
+      'GetEmailIdentityCommand',
+      'ListSecretsCommand',
+    ]);
     expect(dynamodb.commandCalls(QueryCommand)[0].args[0].input).toMatchObject({
       TableName: 'byodkim-dev-dkim-state',
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :s)',
       ExpressionAttributeValues: { ':pk': { S: 'DOMAIN#example.com' }, ':s': { S: 'S' } },
       ConsistentRead: true,
     });
+  });
+
+  it('writes the key manager’s heartbeat once per SQS batch: one BatchWriteItem for every domain that finished', async () => {
+    const other = 'example.org';
+    const records = [
+      message('1'),
+      message('2'),
+      sqsRecord('3', JSON.stringify({ kind: 'reconcile', domain: other, enqueuedAt: '2026-12-01T00:00:00.000Z' })),
+      sqsRecord('4', 'not json'),
+    ];
+    reconcile.mockResolvedValueOnce(done(undefined));
+    reconcile.mockResolvedValueOnce({ ...done(undefined), outcome: 'failed' });
+    reconcile.mockResolvedValueOnce({ ...done(undefined), domain: other });
+    dynamodb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: `DOMAIN#${other}` }, ':s': { S: 'S' } } })
+      .resolves({
+        Items: [JSON.parse(JSON.stringify(specItem({ ...spec, domain: other }))) as Record<string, AttributeValue>],
+      });
+    expect(await work(steadyRuntime, { Records: records })).toEqual({ batchItemFailures: [{ itemIdentifier: '4' }] });
+    const writes = dynamodb.commandCalls(BatchWriteItemCommand).map((c) => c.args[0].input);
+    expect(writes).toHaveLength(1);
+    const items = writes[0]!.RequestItems!['byodkim-dev-dkim-state']!.map((r) => r.PutRequest!.Item);
+    // The same domain twice in one batch: its latest run (one request per key, as BatchWriteItem requires).
+    expect(items).toEqual([
+      heartbeatItem(DOMAIN, new Date(NOW).toISOString(), 'failed'),
+      heartbeatItem(other, new Date(NOW).toISOString(), 'done'),
+    ]);
+  });
+
+  it('a heartbeat that cannot be written is logged, and the batch still succeeds', async () => {
+    const lines: string[] = [];
+    dynamodb.on(BatchWriteItemCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    const runtime = (): WorkerRuntime => ({
+      ...steadyRuntime(),
+      logger: { log: (_level, event) => lines.push(event) },
+    });
+    reconcile.mockResolvedValueOnce(done(undefined));
+    expect(await work(runtime, { Records: [message('1')] })).toEqual({ batchItemFailures: [] });
+    expect(lines).toContain('worker.heartbeat-failed');
   });
 
   it.each<[string, number | undefined, number | undefined]>([
