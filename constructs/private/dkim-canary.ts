@@ -451,10 +451,13 @@ export class DkimCanary extends Construct {
     // Receiving: the identity, its DNS records, the rule set and the rule.
 
     if (props.createReceivingIdentity ?? true) {
+      // Easy DKIM, as SES sets it up (it only verifies the domain for receiving). Like every identity of the
+      // stack, its DKIM signing attributes are never changed by Terraform after creation.
       this.receivingIdentity = new Sesv2EmailIdentity(this, 'ReceivingIdentity', {
         region,
         emailIdentity: receivingDomain,
         tags,
+        lifecycle: { ignoreChanges: ['dkim_signing_attributes'] },
       });
     }
     const records: Route53Record[] = [];
