@@ -3,6 +3,9 @@
  * constructs do, as plain JSON, or as an aws_iam_policy_document data source), and the prod stack's own worker
  * policy with one thing broken.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Fn, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
@@ -16,7 +19,11 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import {
+  ByodkimDomain,
   checkTerraform,
+  DkimRotationSchedule,
+  KeyStoreKey,
+  MonitoringSuite,
   monitorReadOnly,
   noUnconditionedWriteOnEveryResource,
   parseRenderedPolicy,
@@ -366,8 +373,72 @@ describe('BYODKIM-IAM6 MonitorReadOnly', () => {
   });
 
   it('Not applicable: a stack without a monitor', () => {
-    const report = checkTerraform(prod, { rules: [monitorReadOnly] });
+    const report = checkTerraform(synth((s) => roleWith(s, [])).json, { rules: [monitorReadOnly] });
     expect(report.tally[0]).toMatchObject({ compliant: 0, nonCompliant: 0 });
+  });
+
+  describe('the monitor MonitoringSuite deploys', () => {
+    const bundles = mkdtempSync(path.join(tmpdir(), 'byodkim-security-bundles-'));
+    for (const name of ['planner', 'worker', 'monitor', 'report']) {
+      writeFileSync(path.join(bundles, `${name}.zip`), `${name} bundle`);
+    }
+    afterAll(() => rmSync(bundles, { recursive: true, force: true }));
+    const { json: suite } = synth((scope) => {
+      const key = new KeyStoreKey(scope, 'KeyStoreKey', { accountId: '111111111111', region: 'ap-northeast-1' });
+      const domains = [
+        new ByodkimDomain(scope, 'example.com', {
+          domain: 'example.com',
+          dns: { kind: 'route53', hostedZoneId: 'Z1' },
+          encryptionKey: key,
+        }),
+      ];
+      const rotation = new DkimRotationSchedule(scope, 'Rotation', {
+        domains,
+        environment: 'prod',
+        dnsTeamSender: 'dkim@example.com',
+        bundleDirectory: bundles,
+        accountId: '111111111111',
+        region: 'ap-northeast-1',
+      });
+      new MonitoringSuite(scope, 'Monitoring', {
+        rotation,
+        domains,
+        environment: 'prod',
+        bundleDirectory: bundles,
+        accountId: '111111111111',
+        region: 'ap-northeast-1',
+      });
+    });
+    const roleAddress = (name: string): string =>
+      Object.entries(suite.resource.aws_iam_role as Record<string, Json>).find(([, r]) => r.name === name)![0];
+    const monitorRole = roleAddress('byodkim-prod-dkim-monitor');
+    const monitorPolicy = Object.entries(suite.resource.aws_iam_role_policy as Record<string, Json>).find(
+      ([, p]) => p.role === `\${aws_iam_role.${monitorRole}.name}`,
+    )![0];
+
+    it('Compliance: its role only reads, writes its log group, publishes to the alarm topic (and no other role is taken for it)', () => {
+      const report = checkTerraform(suite, { rules: [monitorReadOnly] });
+      expect(report.findings).toEqual([]);
+      expect(report.tally[0]).toMatchObject({ compliant: 1, nonCompliant: 0 });
+    });
+
+    it('Noncompliance: the same role given a write on the state table', () => {
+      const json = structuredClone(suite);
+      const policy = parseRenderedPolicy(json.resource.aws_iam_role_policy[monitorPolicy].policy);
+      policy.Statement.push({
+        Sid: 'RepairState',
+        Effect: 'Allow',
+        Action: ['dynamodb:UpdateItem'],
+        Resource: policy.Statement.find((s: Json) => s.Sid === 'ReadState').Resource,
+      });
+      json.resource.aws_iam_role_policy[monitorPolicy].policy = JSON.stringify(policy);
+      expect(rulesFindings(monitorReadOnly, json)).toEqual([
+        expect.objectContaining({
+          address: `aws_iam_role.${monitorRole}`,
+          reason: `aws_iam_role_policy.${monitorPolicy} statement RepairState: dynamodb:UpdateItem is a write action`,
+        }),
+      ]);
+    });
   });
 
   it.each<[string, (parts: Json) => void, RegExp]>([
