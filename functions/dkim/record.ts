@@ -325,8 +325,31 @@ function derLength(der: Uint8Array): number | undefined {
   return 2 + octets + length;
 }
 
+/** An RSA public key decoded from a `p=` value. */
+export interface DecodedPublicKey {
+  readonly key: KeyObject;
+  readonly bits: number;
+  readonly encoding: 'spki' | 'pkcs1';
+}
+
+/**
+ * Keys already decoded, by `p=` value: the same records are diagnosed again and again, and decoding
+ * (OpenSSL) is the costly part. KeyObjects are immutable. Bounded; values that fail are not remembered.
+ */
+const decodedKeys = new Map<string, DecodedPublicKey>();
+const DECODED_KEPT = 256;
+
 /** The RSA key in a base64 DER `p=` value, or a RecordSyntaxError saying why it is not one. */
-export function decodePublicKey(base64: string): { key: KeyObject; bits: number; encoding: 'spki' | 'pkcs1' } {
+export function decodePublicKey(base64: string): DecodedPublicKey {
+  const hit = decodedKeys.get(base64);
+  if (hit) return hit;
+  const decoded = Object.freeze(decodeUncached(base64));
+  if (decodedKeys.size >= DECODED_KEPT) decodedKeys.clear();
+  decodedKeys.set(base64, decoded);
+  return decoded;
+}
+
+function decodeUncached(base64: string): DecodedPublicKey {
   if (!BASE64.test(base64) || base64.length % 4 !== 0) {
     throw problem(
       'key-base64',

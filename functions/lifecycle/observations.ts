@@ -118,8 +118,14 @@ export interface RecordCheck {
   readonly unobserved: boolean;
 }
 
+/** One (answer, selector, key)'s diagnosis: alone, and with each "domain appended twice" answer. */
+interface MemoEntry {
+  plain?: RecordDiagnosis;
+  withDoubled?: WeakMap<TxtAnswer, RecordDiagnosis>;
+}
+
 /** Diagnoses per answer, selector and public key (nested: no key strings built on the hot path). */
-const memo = new WeakMap<TxtAnswer, Map<string, Map<string, RecordDiagnosis>>>();
+const memo = new WeakMap<TxtAnswer, Map<string, Map<string, MemoEntry>>>();
 
 function diagnose(
   spec: DomainSpec,
@@ -128,8 +134,7 @@ function diagnose(
   answer: TxtAnswer,
   doubled?: TxtAnswer,
 ): RecordDiagnosis {
-  // Answers are immutable and repeat run after run: diagnose each (answer, key) pair once.
-  if (doubled) return diagnoseRecord({ selector, domain: spec.domain, publicKey }, answer, doubled);
+  // Answers are immutable and repeat run after run: diagnose each (answer, doubled answer, key) once.
   let bySelector = memo.get(answer);
   if (!bySelector) {
     bySelector = new Map();
@@ -140,10 +145,17 @@ function diagnose(
     byKey = new Map();
     bySelector.set(selector, byKey);
   }
-  let result = byKey.get(publicKey);
+  let entry = byKey.get(publicKey);
+  if (!entry) {
+    entry = {};
+    byKey.set(publicKey, entry);
+  }
+  if (!doubled) return (entry.plain ??= diagnoseRecord({ selector, domain: spec.domain, publicKey }, answer));
+  entry.withDoubled ??= new WeakMap();
+  let result = entry.withDoubled.get(doubled);
   if (!result) {
-    result = diagnoseRecord({ selector, domain: spec.domain, publicKey }, answer);
-    byKey.set(publicKey, result);
+    result = diagnoseRecord({ selector, domain: spec.domain, publicKey }, answer, doubled);
+    entry.withDoubled.set(doubled, result);
   }
   return result;
 }

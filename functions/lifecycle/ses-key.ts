@@ -8,10 +8,29 @@
  *
  * Messages name the problem, never the key (invariant 6).
  */
+import { createHash } from 'node:crypto';
 import { ServiceError } from '../core/errors';
 import { publicKeyFromSesKey } from '../dkim/keys';
 
 export const INVALID_PRIVATE_KEY = 'INVALID_PRIVATE_KEY';
+
+/**
+ * Public halves already derived from keys that passed, by the SHA-256 of the private key (never the key
+ * itself): reading a 2048-bit key with OpenSSL costs far more than hashing it, and a key is checked again
+ * at every retry of its step. Bounded; a key that failed is not remembered (it fails again, the same way).
+ */
+const derivedPublicKeys = new Map<string, string>();
+const DERIVED_KEPT = 256;
+
+function derivePublicKey(privateKey: string): string {
+  const digest = createHash('sha256').update(privateKey).digest('base64');
+  const hit = derivedPublicKeys.get(digest);
+  if (hit !== undefined) return hit;
+  const derived = publicKeyFromSesKey(privateKey);
+  if (derivedPublicKeys.size >= DERIVED_KEPT) derivedPublicKeys.clear();
+  derivedPublicKeys.set(digest, derived);
+  return derived;
+}
 
 /**
  * Throws a ServiceError (`INVALID_PRIVATE_KEY`, service `source`) unless `privateKey` is base64 PKCS#1 DER
@@ -20,7 +39,7 @@ export const INVALID_PRIVATE_KEY = 'INVALID_PRIVATE_KEY';
 export function assertKeyForSes(privateKey: string, publicKey: string | undefined, source: string): void {
   let derived: string;
   try {
-    derived = publicKeyFromSesKey(privateKey);
+    derived = derivePublicKey(privateKey);
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'the private key cannot be read';
     throw new ServiceError(

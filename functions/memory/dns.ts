@@ -57,6 +57,23 @@ interface Entry {
 /** How many past versions of a name are kept (enough for cache windows; names change rarely). */
 const HISTORY = 6;
 const MAX_CNAME_DEPTH = 8;
+/** Answers kept per name and server (a name's history, plus the CNAME targets' changes). */
+const ANSWERS_KEPT = 2 * HISTORY;
+
+interface CachedAnswer {
+  readonly server: string;
+  readonly entries: readonly (Entry | undefined)[];
+  readonly result: { answer: TxtAnswer; ttl: number };
+}
+
+/** The records of a negative answer: one shared list, so that equal answers from any server compare equal. */
+const NO_RECORDS: readonly (readonly string[])[] = Object.freeze([]);
+
+function sameEntries(a: readonly (Entry | undefined)[], b: readonly (Entry | undefined)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
 /** Route 53's default SOA: negative answers cached 900 s. */
 export const DEFAULT_NEGATIVE_TTL = 900;
 
@@ -146,11 +163,11 @@ export function route53Lag(seed: number, syncMs: number): (index: number, name: 
 
 export class SimDns {
   private readonly names = new Map<string, Entry[]>();
-  /** The last answer per name and server, with the entries it came from (answers are shared while unchanged). */
-  private readonly answers = new Map<
-    string,
-    { server: string; entries: (Entry | undefined)[]; result: { answer: TxtAnswer; ttl: number } }[]
-  >();
+  /**
+   * Answers per name and server, with the entries they came from: the same data gives the same answer
+   * object (consumers memoize on identity), also when checkers ask about past moments between runs.
+   */
+  private readonly answers = new Map<string, CachedAnswer[][]>();
   private readonly zones = new Map<string, Zone>();
   private readonly zoneOfName = new Map<string, Zone>();
 
@@ -244,15 +261,24 @@ export class SimDns {
    * server of the zone when none is given.
    */
   changesBetween(name: string, from: number, to: number, server?: string): number[] {
-    const history = this.names.get(name.toLowerCase()) ?? [];
-    const times = new Set<number>();
+    const history = this.names.get(name.toLowerCase());
+    if (!history) return [];
+    const times: number[] = [];
     const only = server === undefined ? undefined : serverIndex(server);
     for (const e of history) {
-      e.visible.forEach((t, i) => {
-        if ((only === undefined || i === only % e.visible.length) && t > from && t <= to) times.add(t);
-      });
+      const visible = e.visible;
+      for (let i = 0; i < visible.length; i += 1) {
+        const t = visible[i]!;
+        if ((only === undefined || i === only % visible.length) && t > from && t <= to) times.push(t);
+      }
     }
-    return [...times].sort((a, b) => a - b);
+    if (times.length < 2) return times;
+    times.sort((a, b) => a - b);
+    // Distinct times, in order.
+    let kept = 1;
+    for (let i = 1; i < times.length; i += 1) if (times[i] !== times[kept - 1]) times[kept++] = times[i]!;
+    times.length = kept;
+    return times;
   }
 
   /**
@@ -264,27 +290,6 @@ export class SimDns {
   resolve(name: string, t: number, server: string = AUTHORITATIVE_SERVER): { answer: TxtAnswer; ttl: number } {
     const index = serverIndex(server);
     const lower = name.toLowerCase();
-    const slots = this.answers.get(lower);
-    const cached = slots?.[index];
-    if (cached && cached.server === server) {
-      // The same entries on the whole chain as last time: the same answer object.
-      let current = lower;
-      let same = true;
-      for (let depth = 0; depth < cached.entries.length; depth += 1) {
-        const entry = this.entry(current, t, index);
-        if (entry !== cached.entries[depth]) {
-          same = false;
-          break;
-        }
-        const cname = entry?.rrset?.cname;
-        if (!cname) {
-          same = depth === cached.entries.length - 1;
-          break;
-        }
-        current = cname.toLowerCase();
-      }
-      if (same) return cached.result;
-    }
     const chain: string[] = [];
     const entries: (Entry | undefined)[] = [];
     let current = lower;
@@ -302,7 +307,17 @@ export class SimDns {
       chain.push(rrset.cname);
       current = rrset.cname.toLowerCase();
     }
-    const records = rrset?.txt ?? [];
+    // The same entries on the whole chain as an earlier answer: the same answer object.
+    let slots = this.answers.get(lower);
+    if (!slots) {
+      slots = [];
+      this.answers.set(lower, slots);
+    }
+    const cached = (slots[index] ??= []);
+    for (const c of cached) {
+      if (c.server === server && sameEntries(c.entries, entries)) return c.result;
+    }
+    const records = rrset?.txt ?? NO_RECORDS;
     const outcome: TxtAnswer['outcome'] = records.length > 0 ? 'answer' : rrset ? 'nodata' : 'nxdomain';
     const answer: TxtAnswer = {
       name,
@@ -314,9 +329,8 @@ export class SimDns {
       negativeTtl,
     };
     const result = { answer, ttl: outcome === 'answer' ? ttl : negativeTtl };
-    const list = slots ?? [];
-    list[index] = { server, entries, result };
-    if (!slots) this.answers.set(lower, list);
+    cached.push({ server, entries, result });
+    if (cached.length > ANSWERS_KEPT) cached.shift();
     return result;
   }
 }

@@ -250,12 +250,16 @@ export function withFaults<T extends object>(
   gate?: () => Promise<void>,
   guard?: CallGuard,
 ): T {
+  // One wrapper per method, made again only when the method itself is replaced on the port.
+  const wrappers = new Map<string | symbol, { value: unknown; wrapped: unknown }>();
   return new Proxy(port, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
+      const known = wrappers.get(property);
+      if (known && known.value === value) return known.wrapped;
       const method = String(property);
-      return async (...args: unknown[]) => {
+      const wrapped = async (...args: unknown[]) => {
         counter.total += 1;
         counter.byService[service] = (counter.byService[service] ?? 0) + 1;
         if (gate) await gate();
@@ -280,6 +284,8 @@ export function withFaults<T extends object>(
             return call();
         }
       };
+      wrappers.set(property, { value, wrapped });
+      return wrapped;
     },
   });
 }

@@ -544,8 +544,11 @@ function deepFreeze<T>(value: T): T {
 }
 
 export class MemoryStateStore implements StateStore {
-  /** The item as DynamoDB holds it (JSON) and a frozen snapshot of it (what `load` returns). */
-  private readonly items = new Map<string, { json: string; state: DomainState }>();
+  /**
+   * The item as DynamoDB holds it (JSON), its version, and a frozen snapshot of it (what `load` returns),
+   * read from the JSON when first asked for (a run writes several versions and the next run reads one).
+   */
+  private readonly items = new Map<string, { json: string; version: number; state?: DomainState }>();
   readonly events: LifecycleEvent[] = [];
   /** Called with every item written (JSON), for the invariant checker. */
   onWrite: (domain: string, json: string) => void = () => undefined;
@@ -559,11 +562,11 @@ export class MemoryStateStore implements StateStore {
   conditional = true;
 
   async load(domain: string): Promise<DomainState | undefined> {
-    return this.items.get(domain)?.state;
+    return this.snapshot(domain);
   }
 
   async save(state: DomainState, expectedVersion: number, events: readonly LifecycleEvent[] = []): Promise<void> {
-    const version = this.items.get(state.domain)?.state.version ?? 0;
+    const version = this.items.get(state.domain)?.version ?? 0;
     if (this.conditional && (version !== expectedVersion || state.version !== expectedVersion + 1)) {
       throw new ConflictError(
         `state of ${state.domain} is at version ${version}, not ${expectedVersion}`,
@@ -571,7 +574,7 @@ export class MemoryStateStore implements StateStore {
       );
     }
     const json = JSON.stringify(state);
-    this.items.set(state.domain, { json, state: deepFreeze(JSON.parse(json) as DomainState) });
+    this.items.set(state.domain, { json, version: state.version });
     this.onWrite(state.domain, json);
     if (events.length > 0) {
       if (this.keepEvents) this.events.push(...events);
@@ -582,6 +585,14 @@ export class MemoryStateStore implements StateStore {
   /** The raw item (JSON), as DynamoDB would hold it. */
   raw(domain: string): string | undefined {
     return this.items.get(domain)?.json;
+  }
+
+  /** The item as `load` returns it (frozen, read from the JSON), without waiting (for the simulation's drivers). */
+  snapshot(domain: string): DomainState | undefined {
+    const item = this.items.get(domain);
+    if (!item) return undefined;
+    item.state ??= deepFreeze(JSON.parse(item.json) as DomainState);
+    return item.state;
   }
 }
 

@@ -20,7 +20,7 @@ import type { LifecyclePorts } from '../lifecycle/ports';
 import { SimOperators, type ActionTally, type SimOperatorAction } from './operators';
 import { nextDelayMs, SimPeople, UnsignedLedger, type PersonChange, type UnsignedCause } from './people';
 import { RandomFaults, SimulatedCrash } from '../memory/faults';
-import { realKeyPairs } from '../memory/keys';
+import { realKeyPairsAsync } from '../memory/keys';
 import type { KeyPair } from '../lifecycle/ports';
 import { SimDnsTeam, type TeamOptions } from './dns-team';
 import { EventQueue } from './event-queue';
@@ -266,7 +266,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const end = start + options.days * DAY_MS;
   const period = (options.scheduleHours ?? 6) * HOUR_MS;
   // The pool byodkim draws from, and separate pairs for the keys identities already had before adoption.
-  const all = options.keyPairs ?? realKeyPairs(keyPoolSize(options) + LEGACY_KEYS);
+  const all = options.keyPairs ?? (await realKeyPairsAsync(keyPoolSize(options) + LEGACY_KEYS));
   const pairs = all.slice(0, all.length - LEGACY_KEYS);
   const legacyPairs = all.slice(all.length - LEGACY_KEYS);
   const decide = options.decide ?? coreDecide;
@@ -605,9 +605,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       });
   }
 
+  /** The recorded state item (the store's frozen copy of its JSON: read-only). */
   function recorded(domain: string): DomainState | undefined {
-    const raw = world.stateStore.raw(domain);
-    return raw ? (JSON.parse(raw) as DomainState) : undefined;
+    return world.stateStore.snapshot(domain);
   }
 
   async function personChanges(domain: string): Promise<void> {
