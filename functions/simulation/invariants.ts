@@ -78,11 +78,25 @@ export const INVARIANT_TITLES: Readonly<Record<InvariantNumber, string>> = {
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
+/** A–Z a–z 0–9 + / (the base64 alphabet without padding), by character code. */
+const BASE64_CHARS = (() => {
+  const table = new Uint8Array(128);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < alphabet.length; i += 1) table[alphabet.charCodeAt(i)] = 1;
+  return table;
+})();
+
+function isBase64Char(code: number): boolean {
+  return code < 128 && BASE64_CHARS[code] === 1;
+}
+
 /** Fragments of private keys, indexed for scanning. Only the parts a public key never contains. */
 export class SecretScanner {
   private readonly chunks = new Map<string, number>();
   private readonly publicKeys = new Set<string>();
   private static readonly CHUNK = 16;
+  /** The shortest run of base64 characters looked at. */
+  private static readonly MIN_RUN = 48;
   /** Base64 offset past the modulus and public exponent, which the public key also carries. */
   private static readonly SKIP = 420;
 
@@ -93,14 +107,30 @@ export class SecretScanner {
     if (publicKey) this.publicKeys.add(publicKey);
   }
 
-  /** True when `text` holds 48 or more consecutive characters of a private key's secret part. */
+  /**
+   * True when `text` holds 48 or more consecutive characters of a private key's secret part: every
+   * maximal run of 48 or more base64 characters (A–Z a–z 0–9 + /) that is not a whole public key is
+   * looked up, at every offset, in the index of 16-character fragments.
+   */
   contains(text: string): boolean {
-    for (const match of text.matchAll(/[A-Za-z0-9+/]{48,}/g)) {
-      const run = match[0];
-      if (this.publicKeys.has(run)) continue;
-      for (let i = 0; i + SecretScanner.CHUNK <= run.length; i += 1) {
-        if (this.chunks.has(run.slice(i, i + SecretScanner.CHUNK))) return true;
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      if (!isBase64Char(text.charCodeAt(i))) {
+        i += 1;
+        continue;
       }
+      let j = i + 1;
+      while (j < n && isBase64Char(text.charCodeAt(j))) j += 1;
+      if (j - i >= SecretScanner.MIN_RUN) {
+        const run = text.slice(i, j);
+        if (!this.publicKeys.has(run)) {
+          for (let k = 0; k + SecretScanner.CHUNK <= run.length; k += 1) {
+            if (this.chunks.has(run.slice(k, k + SecretScanner.CHUNK))) return true;
+          }
+        }
+      }
+      i = j;
     }
     return false;
   }
@@ -193,9 +223,18 @@ interface SigningObligation {
   violated?: boolean;
 }
 
+const expectedValues = new Map<string, string>();
+
 /** The value byodkim publishes for a key (DESIGN.md §2), written out here, not taken from the engine. */
 export function expectedRecordValue(publicKey: string): string {
-  return `v=DKIM1; k=rsa; p=${publicKey}`;
+  let value = expectedValues.get(publicKey);
+  if (value === undefined) {
+    // Flattened once per key: the comparison runs at every check of every server.
+    value = `v=DKIM1; k=rsa; p=${publicKey}`;
+    if (expectedValues.size >= 1024) expectedValues.clear();
+    expectedValues.set(publicKey, value);
+  }
+  return value;
 }
 
 /** `<selector>._domainkey.<domain>`, built here, not taken from the engine. */
