@@ -67,9 +67,9 @@ export const tickCommand: Command = {
     try {
       for (const note of backend.notes) io.stderr(`byodkim tick: note: ${note}\n`);
       const from = backend.clock;
-      const before = backend.notifications().length;
+      backend.newMessages();
       if (!values.reset || values.advance !== undefined) await backend.advance(ms);
-      const sent = backend.notifications().slice(before);
+      const sent = backend.newMessages();
       const tz = config.schedule.timeZone;
       const iso = (t: number) => new Date(t).toISOString();
       if (values.json) {

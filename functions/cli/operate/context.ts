@@ -214,7 +214,22 @@ export async function operate(
     note: (text) => io.stderr(`${text}\n`),
   };
   try {
-    return await body(ctx);
+    const code = await body(ctx);
+    if (backend instanceof LocalBackend) {
+      // The sandbox shows what the simulated world sent meanwhile: what the DNS team and operators would get.
+      for (const n of backend.newMessages()) {
+        const to =
+          n.audience === 'dns-team'
+            ? lang === 'ja'
+              ? 'DNS 管理チーム'
+              : 'DNS team'
+            : lang === 'ja'
+              ? '運用担当'
+              : 'operators';
+        io.stderr(`(local) ${lang === 'ja' ? '送信' : 'sent to'} ${to}: ${n.subject[lang]}\n`);
+      }
+    }
+    return code;
   } catch (error) {
     if (error instanceof BackendError) {
       io.stderr(`byodkim ${command}: ${awsErrorText(error, lang, names.worker, values)}\n`);

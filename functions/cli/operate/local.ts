@@ -131,6 +131,7 @@ export class LocalBackend implements Backend {
   private now = 0;
   private readonly specs = new Map<string, DomainSpec>();
   private created = false;
+  private seen = 0;
 
   private constructor(
     private readonly config: EnvironmentConfig,
@@ -193,6 +194,14 @@ export class LocalBackend implements Backend {
       this.history.push(event);
     }
     await this.advanceTo(this.file.now);
+    this.seen = this.world.notifier.sent.length;
+  }
+
+  /** Messages sent since the last call (or since the history was replayed): the DNS team's and the operators'. */
+  newMessages() {
+    const sent = this.world.notifier.sent.slice(this.seen);
+    this.seen = this.world.notifier.sent.length;
+    return sent;
   }
 
   private build(): void {
@@ -278,11 +287,6 @@ export class LocalBackend implements Backend {
     }
     await this.advanceTo(to);
     this.history.push({ at: this.now, advance: true });
-  }
-
-  /** What the simulated notifier sent (DNS-team requests, operator notices), oldest first. */
-  notifications() {
-    return this.world.notifier.sent;
   }
 
   async alarms(): Promise<readonly FiringAlarm[] | undefined> {
