@@ -59,6 +59,42 @@ export type AlarmThresholdName = (typeof ALARM_THRESHOLD_NAMES)[number];
 /** Monitor runs in a row that may be missed before the monitor's heartbeat alarm fires. @default 2 */
 export const DEFAULT_MONITOR_MISSED_RUNS = 2;
 
+/** The regions where SES receives mail: the DKIM canary's receiving side lives in one of them. */
+export const CANARY_RECEIVING_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const;
+
+/**
+ * The DKIM signature canary (docs/canary.md): off unless `monitoring.canary` is present. The fields and
+ * defaults are the DkimCanary construct's (constructs/private/dkim-canary.ts), which checks them again.
+ */
+export interface CanaryConfig {
+  /** The domain canary messages are sent to (its MX points at SES receiving in `receivingRegion`). */
+  readonly receivingDomain: string;
+  /** @default 'us-east-1' */
+  readonly receivingRegion?: (typeof CANARY_RECEIVING_REGIONS)[number];
+  /** The Route 53 zone of `receivingDomain`: its MX and DKIM records are created there. @default none */
+  readonly receivingHostedZoneId?: string;
+  /** @default 'canary' */
+  readonly recipientLocalPart?: string;
+  /** @default 'canary' */
+  readonly senderLocalPart?: string;
+  /** The domains to check (A-labels, each one of `domains`). @default every domain */
+  readonly domains?: readonly string[];
+  /** `rate(...)`, 15 minutes to 1 day. @default 'rate(1 hour)' */
+  readonly schedule?: string;
+  /** @default 300 */
+  readonly waitSeconds?: number;
+  /** @default 3 */
+  readonly messageRetentionDays?: number;
+  /** @default 2 */
+  readonly missedRuns?: number;
+  /** The account's active receipt rule set in `receivingRegion`, to add the canary's rule to. @default none */
+  readonly existingRuleSetName?: string;
+  /** @default true */
+  readonly createReceivingIdentity?: boolean;
+  /** @default `<project>-<environment>-dkim-canary-<account>` */
+  readonly bucketName?: string;
+}
+
 /** Longest silence an alarm can watch: CloudWatch evaluates at most 7 days of periods. */
 export const MAX_SILENT_MINUTES = 7 * 24 * 60;
 
@@ -201,6 +237,8 @@ export interface EnvironmentConfig {
     readonly thresholds: Readonly<Record<AlarmThresholdName, number>>;
     /** Alarms also to a Slack channel through AWS Chatbot (the workspace is authorized once in the console). */
     readonly slack?: { readonly workspaceId: string; readonly channelId: string };
+    /** The DKIM signature canary (docs/canary.md). @default none (off) */
+    readonly canary?: CanaryConfig;
   };
   readonly domains: readonly EnvironmentDomain[];
 }
@@ -264,6 +302,71 @@ const domainSchema = domainShape.transform((given, ctx): CheckedDomain => {
     });
   }
   return { input, tlsPolicy: tlsPolicy === 'optional' ? 'OPTIONAL' : 'REQUIRE' };
+});
+
+const wholeNumber = (min: number, max: number, unit = '') =>
+  z
+    .number()
+    .int({ error: `must be a whole number${unit} from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number${unit} from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number${unit} from ${min} to ${max}` });
+const localPart = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._+-]{0,62}[A-Za-z0-9])?$/, {
+  error: 'must be an e-mail local part of letters, digits and . _ + -',
+});
+const aLabelDomain = z.string().superRefine((name, ctx) => {
+  try {
+    if (toALabel(name) !== name) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be written as an A-label in lower case: ${toALabel(name)}`,
+        input: name,
+      });
+    }
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: problemOf(error, name), input: name });
+  }
+});
+
+/** `monitoring.canary`: the DKIM signature canary (docs/canary.md). */
+const canarySchema = z.strictObject({
+  receivingDomain: aLabelDomain,
+  receivingRegion: z
+    .enum(CANARY_RECEIVING_REGIONS, {
+      error: `must be a region where SES receives mail: ${CANARY_RECEIVING_REGIONS.join(', ')}`,
+    })
+    .optional(),
+  receivingHostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,31}$/, { error: 'must be a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ' })
+    .optional(),
+  recipientLocalPart: localPart.optional(),
+  senderLocalPart: localPart.optional(),
+  domains: z
+    .array(aLabelDomain)
+    .min(1, { error: 'must name at least one domain (or leave the field out)' })
+    .max(50, {
+      error: 'must name at most 50 domains: a sample proves the signing path',
+    })
+    .optional(),
+  schedule: z
+    .string()
+    .refine(
+      (expression) => {
+        const minutes = /^rate\(/.test(expression) ? schedulePeriodMinutes(expression) : undefined;
+        return minutes !== undefined && minutes >= 15 && minutes <= 1440;
+      },
+      { error: 'must be rate(<n> minutes|hours|days), from 15 minutes to 1 day, e.g. rate(1 hour)' },
+    )
+    .optional(),
+  waitSeconds: wholeNumber(60, 780, ' of seconds').optional(),
+  messageRetentionDays: wholeNumber(1, 90, ' of days').optional(),
+  missedRuns: wholeNumber(1, 24).optional(),
+  existingRuleSetName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'must be an SES receipt rule set name' })
+    .optional(),
+  createReceivingIdentity: z.boolean().optional(),
+  bucketName: bucket.optional(),
 });
 
 const environmentShape = z.strictObject({
@@ -404,6 +507,7 @@ const environmentShape = z.strictObject({
           }),
         })
         .optional(),
+      canary: canarySchema.optional(),
     })
     .optional(),
   domains: z.array(domainSchema).min(1, { error: 'must list at least one domain' }),
@@ -463,6 +567,16 @@ export const environmentSchema = environmentShape.transform((input, ctx): Enviro
       givenSilent,
     );
   }
+  const canary = input.monitoring?.canary;
+  canary?.domains?.forEach((name, index) => {
+    if (!seenDomains.has(name)) {
+      issue(
+        ['monitoring', 'canary', 'domains', index],
+        `must be one of this environment's domains (${[...seenDomains.keys()].join(', ')})`,
+        name,
+      );
+    }
+  });
   const thresholds = Object.fromEntries(
     ALARM_THRESHOLD_NAMES.map((name) => [name, input.monitoring?.thresholds?.[name] ?? 1]),
   ) as Record<AlarmThresholdName, number>;
@@ -501,6 +615,7 @@ export const environmentSchema = environmentShape.transform((input, ctx): Enviro
       monitorMissedRuns: input.monitoring?.monitorMissedRuns ?? DEFAULT_MONITOR_MISSED_RUNS,
       thresholds,
       ...(input.monitoring?.slack !== undefined ? { slack: { ...input.monitoring.slack } } : {}),
+      ...(canary !== undefined ? { canary: { ...canary } } : {}),
     },
     domains,
   };
