@@ -213,15 +213,7 @@ export function isWriteAction(action: string): boolean {
   const service = action.slice(0, colon).toLowerCase();
   const name = action.slice(colon + 1);
   if (!READ_VERB.test(name)) return true;
-  if (!name.includes('*') && !name.includes('?')) return WRITES_DESPITE_VERB.has(`${service}:${name}`.toLowerCase());
-  const pattern = new RegExp(
-    `^${`${service}:${name}`
-      .toLowerCase()
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-  return [...WRITES_DESPITE_VERB].some((a) => pattern.test(a));
+  return [...WRITES_DESPITE_VERB].some((writer) => matchesAction(`${service}:${name}`, writer));
 }
 
 /** Whether an action pattern of a statement (`route53:*`, `ses:Send*`, `*`) matches `action` (case-insensitive). */

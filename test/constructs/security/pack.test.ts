@@ -11,6 +11,10 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import {
   addSecurityChecks,
   checkTerraform,
+  COMPLIANT,
+  nonCompliant,
+  NOT_APPLICABLE,
+  type SecurityRule,
   formatFinding,
   SECURITY_RULES,
   TerraformConfig,
@@ -95,6 +99,27 @@ describe('addSecurityChecks', () => {
     const stack = stackWithQueue('alias/app-queues');
     addSecurityChecks(stack);
     expect(() => Testing.synth(stack, true)).not.toThrow();
+  });
+
+  it('reports a finding of severity warning as an annotation, without failing the synth', () => {
+    const stack = stackWithQueue('alias/app-queues');
+    const queueNamed: SecurityRule = {
+      id: 'MYTEAM-SQS1',
+      name: 'QueueNamedForTeam',
+      severity: 'warning',
+      rationale: 'queues are named <team>-<purpose> so the cost report can group them by team',
+      check: (subject) =>
+        subject.type !== 'aws_sqs_queue'
+          ? NOT_APPLICABLE
+          : /^mail-/.test(subject.config.name)
+            ? COMPLIANT
+            : nonCompliant(`name ${subject.config.name} does not start with mail-`),
+    };
+    addSecurityChecks(stack, { rules: [...SECURITY_RULES, queueNamed] });
+    expect(() => Testing.synth(stack, true)).not.toThrow();
+    expect(stack.node.metadata.map((m) => m.data)).toEqual([
+      '[MYTEAM-SQS1 QueueNamedForTeam] aws_sqs_queue.Jobs (app/Jobs): name jobs does not start with mail-',
+    ]);
   });
 
   it('lets a suppressed finding through, and keeps it in the report with its reason', () => {
