@@ -65,7 +65,7 @@ function rowOf(r: DomainResponse, ctx: OperateContext): ReportRow {
   if (over) attention.push(ja ? '鍵がローテーション間隔を超過' : 'key older than its interval');
   return {
     domain: r.domain,
-    healthy: isHealthy(v),
+    healthy: isHealthy(v) && !over,
     ...(v
       ? {
           dnsMode: v.dnsMode,
