@@ -235,23 +235,50 @@ const STATUS: Record<ReportDomain['status'], BilingualText> = {
   onboarding: { en: 'no key active yet', ja: '鍵の準備中（未有効）' },
 };
 
+/**
+ * The most octets of text per language: an SNS message holds 256 KB, and the report is both languages.
+ * Domains beyond it are counted, not listed (the REPORT item always holds every domain).
+ */
+export const MAX_REPORT_TEXT_OCTETS = 120_000;
+
+/** Header lines, then per-domain blocks while they fit in `budget` octets, then how many were left out. */
+function fitted(head: string[], blocks: string[][], budget: number, more: (n: number) => string): string {
+  const lines = [...head];
+  let size = Buffer.byteLength(lines.join('\n'), 'utf8');
+  let listed = 0;
+  for (const block of blocks) {
+    const text = `\n\n${block.join('\n')}`;
+    const octets = Buffer.byteLength(text, 'utf8');
+    if (size + octets > budget) break;
+    lines.push('', ...block);
+    size += octets;
+    listed += 1;
+  }
+  if (listed < blocks.length) lines.push('', more(blocks.length - listed));
+  return lines.join('\n');
+}
+
 /** The report as SNS subject (ASCII) and bilingual text, the locale first. */
-export function renderMonthlyReport(report: MonthlyReport, locale: Locale): { subject: string; message: string } {
+export function renderMonthlyReport(
+  report: MonthlyReport,
+  locale: Locale,
+  maxOctets: number = MAX_REPORT_TEXT_OCTETS,
+): { subject: string; message: string } {
   const t = report.totals;
   const attention = t.overdueDnsRequests + t.keysOverInterval;
   const subject = snsSubject(
-    `[byodkim] INFO ${report.environment}: monthly DKIM report ${report.month} (${t.domains} domains, ${t.rotations} rotations, ${t.incidents} incidents${attention > 0 ? `, ${attention} need attention` : ''})`,
+    `[byodkim] INFO ${report.environment}: monthly report ${report.month}: ${t.domains} domains, ${t.rotations} rotations, ${t.incidents} incidents${attention > 0 ? `, ${attention} need attention` : ''}`,
   );
 
   const en = (): string => {
-    const lines = [
+    const head = [
       `byodkim monthly DKIM report: environment ${report.environment}, ${report.month} (${report.timeZone})`,
       `Generated ${report.generatedAt}.`,
       '',
       `Domains ${t.domains} (signing ${t.signing}), rotations ${t.rotations}, incidents ${t.incidents}, open DNS-team requests ${t.openDnsRequests} (overdue ${t.overdueDnsRequests}), keys over their interval ${t.keysOverInterval}.`,
     ];
-    for (const d of report.domains) {
-      lines.push('');
+    const blocks = report.domains.map((d) => {
+      const lines: string[] = [];
       lines.push(`${d.domain} [${d.dnsMode}]: ${STATUS[d.status].en}`);
       if (d.selector) {
         lines.push(
@@ -269,19 +296,26 @@ export function renderMonthlyReport(report: MonthlyReport, locale: Locale): { su
       for (const i of d.incidents)
         lines.push(`  incident ${i.at}: ${INCIDENT_LABEL[i.kind].en} (${i.policy}): ${i.detail}`);
       if (d.keyManagerLastRun) lines.push(`  key manager last finished a run ${d.keyManagerLastRun}`);
-    }
-    return lines.join('\n');
+      return lines;
+    });
+    return fitted(
+      head,
+      blocks,
+      maxOctets,
+      (n) =>
+        `... and ${n} more ${n === 1 ? 'domain' : 'domains'}: the whole report is the REPORT item ${report.month} of the state table (pk REPORT, sk ${report.month}).`,
+    );
   };
 
   const ja = (): string => {
-    const lines = [
+    const head = [
       `byodkim DKIM 月次レポート（${report.environment} 環境、${report.month}、${report.timeZone}）`,
       `作成日時: ${report.generatedAt}`,
       '',
       `ドメイン ${t.domains} 件（署名中 ${t.signing} 件）、ローテーション ${t.rotations} 回、インシデント ${t.incidents} 件、DNS 管理チームへの未完了の依頼 ${t.openDnsRequests} 件（期限超過 ${t.overdueDnsRequests} 件）、ローテーション間隔を超えた鍵 ${t.keysOverInterval} 件。`,
     ];
-    for (const d of report.domains) {
-      lines.push('');
+    const blocks = report.domains.map((d) => {
+      const lines: string[] = [];
       lines.push(`${d.domain}［${d.dnsMode}］: ${STATUS[d.status].ja}`);
       if (d.selector) {
         lines.push(
@@ -299,8 +333,15 @@ export function renderMonthlyReport(report: MonthlyReport, locale: Locale): { su
       for (const i of d.incidents)
         lines.push(`  インシデント ${i.at}: ${INCIDENT_LABEL[i.kind].ja}（${i.policy}）。詳細（英語）: ${i.detail}`);
       if (d.keyManagerLastRun) lines.push(`  鍵管理の最終実行: ${d.keyManagerLastRun}`);
-    }
-    return lines.join('\n');
+      return lines;
+    });
+    return fitted(
+      head,
+      blocks,
+      maxOctets,
+      (n) =>
+        `ほか ${n} 件のドメインは省略しました。全ドメインの内容は状態テーブルの REPORT 項目（pk REPORT、sk ${report.month}）にあります。`,
+    );
   };
 
   const [first, second] = locale === 'ja' ? [ja(), en()] : [en(), ja()];
