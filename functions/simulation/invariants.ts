@@ -453,10 +453,13 @@ export class InvariantChecker {
     if (this.scanner.contains(text)) this.violate(6, domain, at, `private key material found in ${where}`);
   }
 
-  /** Invariants 5, 6 and 9 (the version) on every state item written. */
-  stateWritten(domain: string, at: number, json: string): void {
+  /**
+   * Invariants 5, 6 and 9 (the version) on every state item written: `json` as stored, and `parsed`, the
+   * store's own reading of that JSON when it has one (`JSON.parse(json)` otherwise).
+   */
+  stateWritten(domain: string, at: number, json: string, parsed?: unknown): void {
     this.scan(domain, at, 'the state item', json);
-    const state = JSON.parse(json) as Pick<DomainState, 'version' | 'keys'>;
+    const state = (parsed ?? JSON.parse(json)) as Pick<DomainState, 'version' | 'keys'>;
     this.checks[5] += 1;
     const inFlight = state.keys.filter((k) => IN_FLIGHT.includes(k.state));
     if (inFlight.length > 1) {

@@ -387,7 +387,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const tally = { requests: 0, reminders: 0, escalations: 0, corrections: 0 };
   world.stateStore.onWrite = (domain, json) => {
     states.set(domain, json);
-    checker.stateWritten(domain, world.clock.now(), json);
+    // The item read from its JSON once, for the checker and the next run's load alike.
+    checker.stateWritten(domain, world.clock.now(), json, world.stateStore.snapshot(domain));
   };
   world.stateStore.onEvents = (events) => {
     checker.eventsRecorded(events);
