@@ -103,6 +103,12 @@ function grants(role: Subject, config: TerraformConfig): { where: string; statem
     if (managed) for (const policy of identityPolicies(managed, config)) add(managed.address, policy.statements);
     else add(a.address, [{ Sid: 'ManagedPolicy', Effect: 'Allow', Action: '*', Resource: '*', Managed: true }]);
   }
+  for (const arn of asArray<string>(role.config.managed_policy_arns)) {
+    const ref = soleReference(arn);
+    const managed = ref?.type === 'aws_iam_policy' ? config.resolve(ref) : undefined;
+    if (managed) for (const policy of identityPolicies(managed, config)) add(managed.address, policy.statements);
+    else add(`${role.address}.managed_policy_arns`, [{ Effect: 'Allow', Action: '*', Resource: '*', Managed: true }]);
+  }
   for (const [type, field] of Object.entries(RESOURCE_POLICY_FIELDS)) {
     if (field === '') continue;
     for (const r of config.resources(type)) {

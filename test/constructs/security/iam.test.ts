@@ -483,6 +483,11 @@ describe('BYODKIM-IAM6 MonitorReadOnly', () => {
       /^aws_iam_role_policy_attachment\.Basic attaches a managed policy/,
     ],
     [
+      'a managed policy listed on the role itself (managed_policy_arns)',
+      (p) => p.role.addOverride('managed_policy_arns', ['arn:aws:iam::aws:policy/ReadOnlyAccess']),
+      /^aws_iam_role\.MonitorRole\.managed_policy_arns attaches a managed policy/,
+    ],
+    [
       'a key policy that lets the role encrypt',
       (p) =>
         new KmsKey(p.scope, 'Other', {
