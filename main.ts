@@ -10,7 +10,7 @@
 import { App, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { ByodkimDomain, DkimRotationSchedule, KeyStoreKey } from './constructs';
+import { ByodkimDomain, DkimRotationSchedule, KeyStoreKey, MonitoringSuite } from './constructs';
 import { environments } from './envs';
 import { EnvironmentConfigError, loadEnvironments, type EnvironmentSource } from './envs/load';
 import type { EnvironmentConfig } from './envs/schema';
@@ -36,6 +36,9 @@ export interface ByodkimStackProps {
  *   selectorPrefix the env file's domains get.
  * - The key manager ({@link DkimRotationSchedule}) for all the environment's domains, on the environment's
  *   schedule, with its log retention and deletion protection.
+ * - The monitoring ({@link MonitoringSuite}): the read-only monitor, the monthly report, the alarm topic
+ *   (its own KMS key; e-mail, optional Slack), the environment's alarms and dashboard, from the env file's
+ *   `monitoring` block and the notification locale.
  */
 export class ByodkimStack extends TerraformStack {
   /** The stack name for an environment: `byodkim-<env>`. */
@@ -50,6 +53,8 @@ export class ByodkimStack extends TerraformStack {
   public readonly domains: readonly ByodkimDomain[];
   /** The key manager: schedule, planner, work queue, workers, state table. */
   public readonly rotation: DkimRotationSchedule;
+  /** The monitor, the report, the alarm topic, the alarms and the dashboard. */
+  public readonly monitoring: MonitoringSuite;
 
   constructor(scope: Construct, id: string, props: ByodkimStackProps) {
     super(scope, id);
@@ -118,9 +123,37 @@ export class ByodkimStack extends TerraformStack {
       region: config.aws.region,
     });
 
+    this.monitoring = new MonitoringSuite(this, 'Monitoring', {
+      rotation: this.rotation,
+      domains: this.domains,
+      environment: config.environment,
+      namePrefix,
+      emails: config.monitoring.emails,
+      locale: config.notifications.locale,
+      monitorSchedule: config.monitoring.schedule,
+      reportTimeZone: config.monitoring.reportTimeZone,
+      keyManagerSilentMinutes: config.monitoring.keyManagerSilentMinutes,
+      monitorMissedRuns: config.monitoring.monitorMissedRuns,
+      thresholds: config.monitoring.thresholds,
+      ...(config.monitoring.slack !== undefined ? { slack: config.monitoring.slack } : {}),
+      logRetentionDays: config.settings.logRetentionDays,
+      kmsDeletionWindowDays: config.settings.kmsDeletionWindowDays,
+      deletionProtection: config.settings.deletionProtection,
+      accountId: config.aws.accountId,
+      region: config.aws.region,
+    });
+
     new TerraformOutput(this, 'worker_function_name', {
       description: 'The worker Lambda operators invoke directly (aws lambda invoke, npx byodkim)',
       value: this.rotation.worker.function.functionName,
+    });
+    new TerraformOutput(this, 'alarm_topic_arn', {
+      description: 'The SNS topic of the DKIM alarms, the monitor alerts and the monthly report',
+      value: this.monitoring.alarmTopicArn,
+    });
+    new TerraformOutput(this, 'dashboard_name', {
+      description: "The environment's CloudWatch dashboard",
+      value: this.monitoring.dashboard.dashboardName,
     });
     new TerraformOutput(this, 'key_store_key_arn', {
       description: 'The KMS key that encrypts the key store (DKIM private keys and lifecycle state)',

@@ -86,10 +86,12 @@ describe('ByodkimStack: domains and the key store key', () => {
   });
 
   it('shares one key store key among all domains', () => {
-    // Two keys in all: the key store key and the rotation's messaging key (queues and the operator topic).
+    // Three keys in all: the key store key, the rotation's messaging key (queues and the operator topic) and
+    // the monitoring's own key (its alarm topic and logs: the watcher shares no key with what it watches).
     expect(Object.values(prod.json.resource.aws_kms_alias).map((a) => (a as { name: string }).name)).toEqual([
       'alias/byodkim-prod-key-store',
       'alias/byodkim-prod-dkim-messaging',
+      'alias/byodkim-prod-dkim-monitoring',
     ]);
     expect(prod.stack.domains.every((d) => d.encryptionKey === prod.stack.keyStoreKey)).toBe(true);
   });
@@ -166,7 +168,8 @@ describe('ByodkimStack: domains and the key store key', () => {
   it('takes the log retention and deletion protection of the environment', () => {
     const dev = stackOf('dev').json;
     const groups = Object.values(dev.resource.aws_cloudwatch_log_group) as { retention_in_days: number }[];
-    expect(groups.map((g) => g.retention_in_days)).toEqual([7, 7]);
+    // planner, worker, monitor, report.
+    expect(groups.map((g) => g.retention_in_days)).toEqual([7, 7, 7, 7]);
     const [table] = Object.values(dev.resource.aws_dynamodb_table) as { deletion_protection_enabled: boolean }[];
     expect(table.deletion_protection_enabled).toBe(false);
   });
