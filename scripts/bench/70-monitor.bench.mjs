@@ -10,7 +10,9 @@
 // Reported: wall time of the run, AWS calls per domain by action (target: 2 — one Query for the domain's
 // SPEC/STATE/HEARTBEAT items, one GetEmailIdentity — plus the index Query pages of the listing, shared),
 // DNS lookups per domain, the metric data and alert size. Timings are printed, never asserted.
+import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 
 export const name = 'monitor: one run over 1,000 domains (mocked AWS at 50 ms/call, 16 domains at a time)';
@@ -19,8 +21,6 @@ const SIZES = (process.env.BENCH_MONITOR_SIZES ?? '1000').split(',').map(Number)
 const CALL_MS = 50;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function run({ root, log }) {
   const require = createRequire(import.meta.url);
