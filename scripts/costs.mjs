@@ -365,24 +365,26 @@ function costsMarkdown() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const docIndex = args.indexOf('--doc');
-  const doc = docIndex >= 0 ? path.resolve(args[docIndex + 1]) : DOC;
+  // `--doc <file>` (repeatable): the file(s) to write or check instead of docs/costs.md.
+  const docs = args.flatMap((arg, i) => (arg === '--doc' && args[i + 1] ? [path.resolve(args[i + 1])] : []));
   const text = await renderCostsDoc();
-  if (args.includes('--check')) {
-    let committed = '';
-    try {
-      committed = readFileSync(doc, 'utf8');
-    } catch {
-      committed = '';
+  for (const doc of docs.length > 0 ? docs : [DOC]) {
+    if (args.includes('--check')) {
+      let committed = '';
+      try {
+        committed = readFileSync(doc, 'utf8');
+      } catch {
+        committed = '';
+      }
+      if (committed !== text) {
+        process.stderr.write(
+          `${path.relative(root, doc)} differs from what scripts/costs.mjs computes from the synthesized stack and its prices: run "npm run costs" and commit the result\n`,
+        );
+        process.exitCode = 1;
+      }
+    } else {
+      writeFileSync(doc, text);
+      process.stdout.write(`wrote ${path.relative(root, doc)}\n`);
     }
-    if (committed !== text) {
-      process.stderr.write(
-        `${path.relative(root, doc)} differs from what scripts/costs.mjs computes from the synthesized stack and its prices: run "npm run costs" and commit the result\n`,
-      );
-      process.exitCode = 1;
-    }
-  } else {
-    writeFileSync(doc, text);
-    process.stdout.write(`wrote ${path.relative(root, doc)}\n`);
   }
 }
