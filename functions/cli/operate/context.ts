@@ -10,7 +10,7 @@ import { ValidationError } from '../../core/errors';
 import { toALabel } from '../../core/names';
 import type { DomainResponse } from '../../lifecycle/operator-answer';
 import { ExitCode, type CommandIo } from '../command';
-import { AwsBackend, BackendError, type Backend } from './backend';
+import { BackendError, type Backend } from './backend';
 import { findEnvironment, resourceNames, type EnvironmentConfig } from './environments';
 import { LocalBackend, localStatePath, parseDuration } from './local';
 import type { Lang } from './text';
@@ -179,6 +179,8 @@ export async function operate(
     if (advance !== undefined) await local.advance(advance);
     backend = local;
   } else {
+    // The AWS SDK is loaded only here: --local and --help never pay for it.
+    const { AwsBackend } = await import('./aws-backend');
     backend = new AwsBackend(names, {
       region: values.region ?? config.aws.region,
       ...(values.profile ? { profile: values.profile } : {}),
