@@ -263,19 +263,12 @@ interface Pending {
   readonly messageId?: string;
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof ByodkimError) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The recorded active selector of a domain, or why there is none. */
+/**
+ * The recorded active selector of a domain, or why there is none. A state that cannot be read fails the
+ * run (nothing is emitted, and the silence alarm reports it): skipping would look like a quiet success.
+ */
 async function activeSelector(rt: CanaryRuntime, domain: string): Promise<{ selector?: string; reason?: string }> {
-  let state: DomainState | undefined;
-  try {
-    state = await rt.states.load(domain);
-  } catch (error) {
-    return { reason: `its state could not be read (${describeError(error)})` };
-  }
+  const state: DomainState | undefined = await rt.states.load(domain);
   const key = state === undefined ? undefined : activeKey(state);
   if (key === undefined) return { reason: state === undefined ? 'no recorded state yet' : 'no active byodkim key yet' };
   return { selector: key.selector };
@@ -340,7 +333,8 @@ async function readObject(rt: CanaryRuntime, key: string): Promise<Buffer> {
 /**
  * Sends one message per canary domain, waits for their copies in the bucket, judges each, emits
  * `CanaryRuns` and `CanaryFailures` and logs one `canary.result` line per domain. Throws only when the
- * bucket cannot be read (the run then emits nothing, and the missing `CanaryRuns` data raises the alarm).
+ * state table or the bucket cannot be read (the run then emits nothing, and the missing `CanaryRuns` data
+ * raises the silence alarm).
  */
 export async function runCanary(rt: CanaryRuntime): Promise<CanaryRunResult> {
   const { settings } = rt;

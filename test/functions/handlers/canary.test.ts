@@ -24,6 +24,7 @@ import type { MetricDatum } from '../../../functions/lifecycle/ports';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb';
 import { PowertoolsMetrics } from '../../../functions/adapters/powertools';
 import {
+  handler,
   readCanarySettings,
   resolverLookup,
   runCanary,
@@ -150,7 +151,7 @@ function runtimeFor(settings: Partial<CanarySettings> = {}): Recorded {
       ses: new SESv2Client({ region: 'ap-northeast-1' }),
       s3,
       states: new DynamoDbStateStore({ tableName: TABLE, client: dynamodb }),
-      lookup: resolverLookup(full.resolvers, { timeoutMs: 500, retries: 0 }),
+      lookup: resolverLookup(full.resolvers, { timeoutMs: 2000, retries: 1 }),
       logger: { log: (level, event, fields) => logs.push({ level, event, fields }) },
       metrics: { emit: (datum) => metrics.push(datum), flush: () => undefined },
       now: () => Date.now(),
@@ -304,6 +305,56 @@ describe('runCanary', () => {
     expect(result.domains[0]!.message.en).toContain('no recorded state yet');
     expect(datum(metrics, METRICS.canaryRuns.name)).toEqual([1]);
     expect(logs.find((l) => l.fields.domain === 'fresh.example.test')!.level).toBe('warn');
+  });
+
+  it('fails the run when the state table cannot be read: no metric, so the silence alarm reports it', async () => {
+    const { runtime, metrics } = runtimeFor();
+    const broken: CanaryRuntime = {
+      ...runtime,
+      states: new DynamoDbStateStore({ tableName: 'no-such-table', client: dynamodb }),
+    };
+    await expect(runCanary(broken)).rejects.toThrow(/no-such-table/);
+    expect(metrics).toEqual([]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('runs as the Lambda: the handler builds its clients from the environment the construct sets', async () => {
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_REGION: 'ap-northeast-1',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      [LAMBDA_ENV.environment]: 'prod',
+      [LAMBDA_ENV.stateTable]: TABLE,
+      [LAMBDA_ENV.canaryTargets]: JSON.stringify([{ domain: ONE, configurationSet: 'cs-one' }]),
+      [LAMBDA_ENV.canaryRecipient]: RECIPIENT,
+      [LAMBDA_ENV.canaryBucket]: BUCKET,
+      [LAMBDA_ENV.canaryBucketRegion]: BUCKET_REGION,
+      [LAMBDA_ENV.canaryPrefix]: PREFIX,
+      [LAMBDA_ENV.canaryWaitSeconds]: '5',
+      [LAMBDA_ENV.resolvers]: dns.address,
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const answer = await handler({ source: 'byodkim.canary' });
+      expect(answer).toMatchObject({
+        status: 'ok',
+        checked: 1,
+        failures: 0,
+        domains: [{ domain: ONE, outcome: 'pass' }],
+      });
+      // The EMF lines Powertools wrote: CanaryRuns 1 and CanaryFailures 0 for the environment.
+      const emf = stdout.mock.calls
+        .map(([chunk]) => String(chunk))
+        .filter((line) => line.includes('"_aws"'))
+        .map((line) => JSON.parse(line));
+      expect(emf.some((m) => m.CanaryRuns === 1 && m.CanaryFailures === 0 && m.Environment === 'prod')).toBe(true);
+    } finally {
+      stdout.mockRestore();
+      process.env = saved;
+    }
   });
 
   it('emits only metrics the contract defines, with the contract units (Powertools refuses others)', async () => {

@@ -96,7 +96,7 @@ beforeAll(async () => {
   records[`${ACTIVE}._domainkey.${DOMAIN}`] = { TXT: [splitIntoStrings(formatRecordValue(active.publicKey))] };
   records[`${OLD}._domainkey.${DOMAIN}`] = { TXT: [splitIntoStrings(formatRecordValue(old.publicKey))] };
   server = await startTestDnsServer({ role: 'recursive', records, servfail });
-  lookup = resolverLookup([server.address], { timeoutMs: 500, retries: 0 });
+  lookup = resolverLookup([server.address], { timeoutMs: 2000, retries: 1 });
 });
 
 afterAll(async () => {
