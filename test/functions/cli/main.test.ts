@@ -51,7 +51,7 @@ describe('the byodkim dispatcher', () => {
     const c = capture();
     expect(await run(['help'], c.io)).toBe(0);
     expect(c.out()).toMatch(/^usage: npx byodkim <command> \[options\]/);
-    expect(c.out()).toContain("npx byodkim <command> --help shows a command's options.");
+    expect(c.out()).toContain("npx byodkim <command> --help shows a command's options and examples.");
     for (const name of ['keygen', 'verify-dns', 'simulate']) {
       const h = capture();
       expect(await run([name, '--help'], h.io)).toBe(0);
