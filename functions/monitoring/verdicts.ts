@@ -536,8 +536,7 @@ export function judgeDomain(observation: DomainObservation, settings: MonitorSet
   }
 
   const recordOk = record === undefined || record.problem === undefined || !record.problemOnAuthoritative;
-  const dkimHealthy: 0 | 1 | undefined =
-    sesHealthy === undefined ? undefined : sesHealthy && recordOk && record?.problem === undefined ? 1 : 0;
+  const dkimHealthy: 0 | 1 | undefined = sesHealthy === undefined ? undefined : sesHealthy && recordOk ? 1 : 0;
 
   return {
     domain,
