@@ -265,3 +265,34 @@ describe('byodkim --local: usage errors (exit 2)', () => {
     expect(JSON.parse(fs.readFileSync(path.join(d, 'dev.json'), 'utf8')).history).toEqual([]);
   });
 });
+
+describe('byodkim --local: an external-mode domain (envs/stg.ts)', () => {
+  const d = localDir();
+  afterAll(() => fs.rmSync(d, { recursive: true, force: true }));
+  const stg = (...args: string[]) => ['--local', '--env', 'stg', ...args];
+
+  it('dns-request prints the TXT change request the DNS team got: record name, strings ≤255, zone-file line, deadline', async () => {
+    const r = await cli(['dns-request', ...stg('--domain', 'stg.example.com', '--locale', 'en', '--lang', 'en')], d);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Subject: DKIM TXT record request byodkim-stg-\d{8}-1 for stg\.example\.com \(due /);
+    expect(r.out).toContain('To: dns-team@example.com');
+    expect(r.out).toMatch(/- Name: [a-z0-9-]+\._domainkey\.stg\.example\.com\./);
+    expect(r.out).toMatch(/\[1\/2\] \(\d+\) "v=DKIM1; k=rsa; p=/);
+    expect(r.out).toMatch(/\._domainkey\.stg\.example\.com\. 3600 IN TXT "v=DKIM1; k=rsa; p=/);
+    const status = JSON.parse((await cli(['status', ...stg('--domain', 'stg.example.com', '--json')], d)).out);
+    const request = status.domains[0].view.requests[0];
+    expect(request).toMatchObject({ kind: 'publish', overdue: false, delivered: true, reminders: 0 });
+    expect(Date.parse(request.deadline) - Date.parse(request.sentAt)).toBe(14 * 86_400_000);
+  });
+
+  it('once the DNS team published and SES verified it, no request is open and the next one is announced', async () => {
+    await cli(['tick', ...stg('--advance', '15d')], d);
+    const r = await cli(['dns-request', ...stg('--domain', 'stg.example.com', '--lang', 'en')], d);
+    expect(r.out).toMatch(
+      /stg\.example\.com: no DNS-team request is open\. The next one goes to the DNS team when the next rotation starts \(around \d{4}-\d{2}-\d{2} \d{2}:\d{2}\)\./,
+    );
+    const view = JSON.parse((await cli(['status', ...stg('--domain', 'stg.example.com', '--json')], d)).out).domains[0]
+      .view;
+    expect(view).toMatchObject({ dnsMode: 'external', ses: { healthy: true }, dns: { verdict: 'ok' }, rotations: 1 });
+  });
+});
