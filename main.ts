@@ -16,6 +16,9 @@ import { EnvironmentConfigError, loadEnvironments, type EnvironmentSource } from
 import type { EnvironmentConfig } from './envs/schema';
 import { environmentNamePrefix } from './functions/core/resource-names';
 
+/** Where the stack manages an AWS Chatbot (Slack) channel: the service's API is not in every region. */
+export const CHATBOT_API_REGION = 'us-east-2';
+
 /** The Terraform version the synthesized configuration needs (S3 lock files arrived in 1.10). */
 export const REQUIRED_TERRAFORM_VERSION = '>= 1.10.0';
 
@@ -123,6 +126,16 @@ export class ByodkimStack extends TerraformStack {
       region: config.aws.region,
     });
 
+    // AWS Chatbot's API answers in a few regions only (not ap-northeast-1): its channel is managed from us-east-2.
+    const chatbotProvider =
+      config.monitoring.slack !== undefined
+        ? new AwsProvider(this, 'chatbot', {
+            alias: 'chatbot',
+            region: CHATBOT_API_REGION,
+            allowedAccountIds: [...config.aws.allowedAccountIds],
+            defaultTags: this.provider.defaultTags,
+          })
+        : undefined;
     this.monitoring = new MonitoringSuite(this, 'Monitoring', {
       rotation: this.rotation,
       domains: this.domains,
@@ -135,7 +148,10 @@ export class ByodkimStack extends TerraformStack {
       keyManagerSilentMinutes: config.monitoring.keyManagerSilentMinutes,
       monitorMissedRuns: config.monitoring.monitorMissedRuns,
       thresholds: config.monitoring.thresholds,
-      ...(config.monitoring.slack !== undefined ? { slack: config.monitoring.slack } : {}),
+      ...(config.monitoring.slack !== undefined
+        ? { slack: { ...config.monitoring.slack, provider: chatbotProvider } }
+        : {}),
+      ...(config.monitoring.canary !== undefined ? { canary: config.monitoring.canary } : {}),
       logRetentionDays: config.settings.logRetentionDays,
       kmsDeletionWindowDays: config.settings.kmsDeletionWindowDays,
       deletionProtection: config.settings.deletionProtection,
