@@ -188,7 +188,7 @@ const READ_VERB = new RegExp(`^(?:${READ_VERBS.join('|')})(?=[A-Z0-9]|\\*|$)`);
 /**
  * Actions whose verb reads like a read but whose IAM access level is Write (they create credentials, move
  * data out or run work). Checked against the IAM reference's access levels in
- * test/constructs/security/iam-actions.test.ts.
+ * test/constructs/security/iam.test.ts.
  */
 const WRITES_DESPITE_VERB = new Set(
   [
