@@ -8,9 +8,9 @@
  * publishes one alert to the MonitoringSuite's topic when the run found problems (functions/monitoring/
  * alerts.ts says when). It writes nothing anywhere else.
  *
- * Its event: the schedule's (anything EventBridge sends, or `{}`), or an operator's
- * `{ "domains": ["example.com"], "publish": false }` to check some domains without alerting. Anything
- * else is answered with a typed JSON error naming the field — never a stack trace.
+ * Its event: the schedule's (`{ "source": "byodkim.monitor" }`, an EventBridge event, or `{}`), or an
+ * operator's `{ "domains": ["example.com"], "publish": false }` to check some domains without alerting.
+ * Anything else is answered with a typed JSON error naming the field — never a stack trace.
  */
 import { PayloadError } from '../core/contract';
 import { ByodkimError, ValidationError } from '../core/errors';
@@ -53,7 +53,7 @@ export interface MonitorErrorAnswer {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
 }
 
-const KNOWN_FIELDS = ['domains', 'publish'];
+const KNOWN_FIELDS = ['domains', 'publish', 'source'];
 
 function isScheduledEvent(event: Record<string, unknown>): boolean {
   return typeof event.source === 'string' && event.source.startsWith('aws.') && 'detail-type' in event;
@@ -71,7 +71,10 @@ export function parseMonitorEvent(event: unknown): MonitorRequest {
   if (unknown !== undefined) {
     throw new PayloadError(unknown, `absent (known fields: ${KNOWN_FIELDS.join(', ')})`, record[unknown]);
   }
-  const { domains, publish } = record;
+  const { domains, publish, source } = record;
+  if (source !== undefined && (typeof source !== 'string' || source.length > 128)) {
+    throw new PayloadError('source', 'who invoked it, e.g. "byodkim.monitor" (the schedule\'s input)', source);
+  }
   if (
     domains !== undefined &&
     (!Array.isArray(domains) ||

@@ -5,7 +5,7 @@
  * it as the REPORT item (pk `REPORT`, sk `<YYYY-MM>`: the CLI reads it) and publishes it, in Japanese and
  * English, to the MonitoringSuite's topic.
  *
- * Its event: the schedule's (anything EventBridge sends, or `{}`): the previous month; or an operator's
+ * Its event: the schedule's (`{ "source": "byodkim.report" }`, an EventBridge event, or `{}`): the previous month; or an operator's
  * `{ "month": "2026-11", "publish": false }` to (re)build one month. Anything else: a typed JSON error.
  */
 import { PayloadError, STATE_TABLE, reportSortKey } from '../core/contract';
@@ -36,7 +36,7 @@ export interface ReportErrorAnswer {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
 }
 
-const KNOWN_FIELDS = ['month', 'publish'];
+const KNOWN_FIELDS = ['month', 'publish', 'source'];
 
 export function parseReportEvent(event: unknown): ReportRequest {
   if (event === undefined || event === null) return {};
@@ -49,7 +49,10 @@ export function parseReportEvent(event: unknown): ReportRequest {
   if (unknown !== undefined) {
     throw new PayloadError(unknown, `absent (known fields: ${KNOWN_FIELDS.join(', ')})`, record[unknown]);
   }
-  const { month, publish } = record;
+  const { month, publish, source } = record;
+  if (source !== undefined && (typeof source !== 'string' || source.length > 128)) {
+    throw new PayloadError('source', 'who invoked it, e.g. "byodkim.report" (the schedule\'s input)', source);
+  }
   let parsed: { year: number; month: number } | undefined;
   if (month !== undefined) {
     const match = typeof month === 'string' ? /^(\d{4})-(\d{2})$/.exec(month) : null;

@@ -23,7 +23,7 @@ import type { DomainSpec } from '../../../functions/core/spec';
 import { DAY_MS, HOUR_MS } from '../../../functions/core/time';
 import { formatRecordValue, splitIntoStrings } from '../../../functions/dkim/record';
 import type { DomainState, KeyRecord } from '../../../functions/lifecycle/state';
-import { monitor, runMonitor, type MonitorAnswer } from '../../../functions/handlers/monitor';
+import { monitor, parseMonitorEvent, runMonitor, type MonitorAnswer } from '../../../functions/handlers/monitor';
 import { createMonitorRuntime, type MonitorRuntime } from '../../../functions/handlers/monitoring-runtime';
 import { MemoryLogger } from '../../../functions/memory/services';
 import { startMoto, type Moto } from '../../support/moto';
@@ -495,6 +495,7 @@ describe('monitor: the event and the environment', () => {
     ['a domain that is not one', { domains: ['not a domain'] }, 'domains'],
     ['publish that is not a boolean', { publish: 'no' }, 'publish'],
     ['an unknown field', { everything: true }, 'everything'],
+    ['a source that is not a string', { source: 42 }, 'source'],
     ['an event that is not an object', 'run', 'event'],
   ])('answers %s with a typed JSON error naming the field', async (_name, event, field) => {
     const answer = await monitor(neverBuilt, event);
@@ -502,6 +503,17 @@ describe('monitor: the event and the environment', () => {
       status: 'error',
       error: { code: 'INVALID_PAYLOAD', message: expect.stringContaining(`${field} must be`), field },
     });
+  });
+
+  it('the schedule’s input ({"source": "byodkim.monitor"}) and an EventBridge event are full runs', async () => {
+    for (const event of [
+      { source: 'byodkim.monitor' },
+      { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
+      {},
+      undefined,
+    ]) {
+      expect(parseMonitorEvent(event)).toEqual({});
+    }
   });
 
   it('a domain that is not configured is refused by name', async () => {

@@ -15,7 +15,7 @@ import { STATE_TABLE, specItem } from '../../../functions/core/contract';
 import type { DomainSpec } from '../../../functions/core/spec';
 import { DAY_MS, HOUR_MS } from '../../../functions/core/time';
 import type { DomainState, KeyRecord } from '../../../functions/lifecycle/state';
-import { report, runReport } from '../../../functions/handlers/report';
+import { parseReportEvent, report, runReport } from '../../../functions/handlers/report';
 import type { ReportRuntime } from '../../../functions/handlers/monitoring-runtime';
 import { MemoryLogger } from '../../../functions/memory/services';
 import {
@@ -314,6 +314,12 @@ describe('the report Lambda over moto', () => {
     expect(published).toEqual([expect.stringContaining('[byodkim] INFO prod: monthly report 2026-11: 3 domains')]);
   });
 
+  it('takes the schedule’s input ({"source": "byodkim.report"}) and an EventBridge event as the previous month', () => {
+    expect(parseReportEvent({ source: 'byodkim.report' })).toEqual({});
+    expect(parseReportEvent({ source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} })).toEqual({});
+    expect(parseReportEvent({ month: '2026-10', source: 'byodkim.cli' })).toEqual({ month: { year: 2026, month: 10 } });
+  });
+
   it('rebuilds a given month without publishing when asked', async () => {
     const published: string[] = [];
     const answer = await report(() => runtime(published), { month: '2026-10', publish: false });
@@ -325,6 +331,7 @@ describe('the report Lambda over moto', () => {
     ['a month that is not YYYY-MM', { month: '2026-13' }, 'month'],
     ['publish that is not a boolean', { publish: 1 }, 'publish'],
     ['an unknown field', { domains: [] }, 'domains'],
+    ['a source that is not a string', { source: ['byodkim.report'] }, 'source'],
   ])('answers %s with a typed JSON error naming the field', async (_name, event, field) => {
     const answer = await report(() => {
       throw new Error('a bad event must not build the runtime');
