@@ -5,6 +5,14 @@
  * route53 mode and external mode, from the adoption of an Easy DKIM identity to the old key destroyed.
  * Then: no key material anywhere in what the rotations logged, measured, answered and sent, nor in the
  * synthesized Terraform of every environment.
+ *
+ * Everything that happened is recorded — the DNS as each loopback server served it over time, SES's
+ * configuration over time (the proxy), the keys stored and deleted, every state item and audit event
+ * written, every run and a replay right after each completed one, the operator's command, everything
+ * logged, answered and sent — and the simulation's independent invariant checker is run over that recorded
+ * history (functions/simulation/history-check.ts). A copy of the history with one step broken (SES
+ * switched before the record was published, a retired record removed early, a version skipped) is
+ * reported.
  */
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +44,14 @@ import { SecretsManagerKeyStore } from '../../functions/adapters/secrets-manager
 import { planDomains } from '../../functions/handlers/planner';
 import { createPlannerRuntime, createWorkerRuntime, type WorkerRuntime } from '../../functions/handlers/runtime';
 import { work } from '../../functions/handlers/worker';
+import { decide } from '../../functions/lifecycle/decide';
+import { observe } from '../../functions/lifecycle/reconciler';
 import type { DomainState } from '../../functions/lifecycle/state';
+import {
+  checkRecordedHistory,
+  type RecordedDnsChange,
+  type RecordedHistory,
+} from '../../functions/simulation/history-check';
 import { SecretScanner } from '../../functions/simulation/invariants';
 import { environments } from '../../envs';
 import { synthesize } from '../../main';
@@ -70,6 +85,8 @@ let sqs: SQSClient;
 let workQueueUrl: string;
 let opsInboxUrl: string;
 let hostedZoneId: string | undefined;
+/** The route53-mode rotation's recorded history (for the broken variants). */
+let route53History: RecordedHistory | undefined;
 const savedEnv = { ...process.env };
 
 /** Everything a rotation emitted: log and EMF lines, handler responses, notifications. */
@@ -81,6 +98,41 @@ const captured = {
   sns: [] as string[],
 };
 const privateKeys: { privateKey: string; publicKey: string }[] = [];
+
+/** The recorded history (with the proxy's records), for the invariant checker. */
+const recorded = {
+  dns: [] as RecordedDnsChange[],
+  runs: [] as { domain: string; startedAt: number; completedAt?: number }[],
+  replays: [] as RecordedHistory['replays'][number][],
+  commands: [] as RecordedHistory['commands'][number][],
+  texts: [] as { at: number; domain: string; where: string; text: string }[],
+  dnsTeamRequests: [] as { domain: string; sentAt: number; deadline: number; answeredAt?: number }[],
+  specs: {} as Record<string, DomainSpec>,
+  sendingFrom: {} as Record<string, number>,
+};
+/** What each loopback server serves now, by name (to record changes). */
+const served = new Map<string, string>();
+
+/** Records every name whose data changed since the last call, as both loopback servers serve it from now. */
+function recordDns(): void {
+  for (const name of new Set([...Object.keys(records), ...served.keys()])) {
+    const node = records[name];
+    const json = node ? JSON.stringify(node) : '';
+    if ((served.get(name) ?? '') === json) continue;
+    if (node) served.set(name, json);
+    else served.delete(name);
+    for (const server of [authoritative.address, recursive.address]) {
+      recorded.dns.push({
+        at: now,
+        server,
+        name,
+        ...(node?.TXT ? { txt: node.TXT.map((strings) => [...strings]) } : {}),
+        ...(node?.CNAME ? { cname: node.CNAME } : {}),
+        ttl: 300, // what the test DNS server gives every record (and its SOA minimum)
+      });
+    }
+  }
+}
 
 function unquote(quoted: string): string {
   return quoted.slice(1, -1).replace(/\\(.)/g, '$1');
@@ -99,6 +151,7 @@ async function syncZone(zoneId: string): Promise<void> {
       ),
     };
   }
+  recordDns();
   // From the adoption on: before it, SES had no identity to sign with.
   if (proxy.dkim.has(R53_DOMAIN)) await proxy.observe(R53_DOMAIN, `route53 change ${zoneId}`);
 }
@@ -121,6 +174,7 @@ async function dnsTeamWorks(): Promise<void> {
   const mail = await sentMail();
   for (const m of mail.slice(mailRead)) {
     captured.mail.push(`${m.subject}\n${m.body}`);
+    recorded.texts.push({ at: now, domain: '', where: 'mail', text: `${m.subject}\n${m.body}` });
     if (!m.to.includes(TEAM)) continue;
     const en = m.body.slice(m.body.indexOf('Dear DNS team'));
     const name = /^- Name: (\S+)\.$/m.exec(en)?.[1];
@@ -135,9 +189,49 @@ async function dnsTeamWorks(): Promise<void> {
       records[name] = { TXT: [strings] };
       teamLog.push(`published ${name}`);
     }
+    recordDns();
+    // Sent during the run at this clock time and answered now (the team works right after the run).
+    recorded.dnsTeamRequests.push({ domain: EXT_DOMAIN, sentAt: now, deadline: now + DAY_MS, answeredAt: now });
     await proxy.observe(EXT_DOMAIN, `DNS team: ${teamLog.at(-1)}`);
   }
   mailRead = mail.length;
+}
+
+/**
+ * Invariant 7's replay, right after a completed run: the engine decides again on the state it left and the
+ * world as it is now (reads only: SES, the key store, DNS) — a run that converged decides nothing.
+ */
+async function replay(domain: string): Promise<void> {
+  const spec = recorded.specs[domain]!;
+  const state = (await stateStore().load(domain))!;
+  const decision = decide(spec, state, await observe(spec, state, worker.ports), now);
+  recorded.replays.push({
+    at: now,
+    domain,
+    policy: decision.policy,
+    actions: decision.actions.map((a) => a.type),
+    changed: decision.next !== state,
+  });
+}
+
+/** The runs the worker reported since `from` (its `worker.reconciled` lines): recorded, and replayed when done and they acted. */
+async function recordRuns(from: number): Promise<void> {
+  for (const chunk of captured.stdout.slice(from)) {
+    for (const line of chunk.split('\n').filter((l) => l.startsWith('{'))) {
+      let entry: { message?: string; domain?: string; outcome?: string; steps?: number };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue; // a line written in pieces: not a reconciled line
+      }
+      if (entry.message !== 'worker.reconciled' || !entry.domain) continue;
+      const done = entry.outcome === 'done';
+      recorded.runs.push({ domain: entry.domain, startedAt: now, ...(done ? { completedAt: now } : {}) });
+      // A run that took no step ended on the decision a replay would make (same state, world and clock):
+      // only a run that acted is replayed.
+      if (done && (entry.steps ?? 1) > 0) await replay(entry.domain);
+    }
+  }
 }
 
 /** One scheduled run: the planner enqueues every domain, the worker takes the SQS batch. */
@@ -148,10 +242,13 @@ async function scheduledRun(): Promise<void> {
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: workQueueUrl, MaxNumberOfMessages: 10 }));
     const messages = received.Messages ?? [];
     if (messages.length === 0) break;
+    const logged = captured.stdout.length;
     const answer = await work(() => worker, {
       Records: messages.map((m) => ({ messageId: m.MessageId!, body: m.Body!, eventSource: 'aws:sqs' })),
     });
+    await recordRuns(logged);
     captured.responses.push(JSON.stringify(answer));
+    recorded.texts.push({ at: now, domain: '', where: 'worker response', text: JSON.stringify(answer) });
     if (JSON.stringify(answer) !== '{"batchItemFailures":[]}') {
       throw new Error(
         `worker failed: ${JSON.stringify(answer)}\n${[...captured.stderr, ...captured.stdout].slice(-6).join('')}`,
@@ -180,6 +277,7 @@ async function createKmsKey(): Promise<string> {
 }
 
 async function putSpec(spec: DomainSpec): Promise<void> {
+  recorded.specs[spec.domain] = spec;
   const dynamodb = new DynamoDBClient(moto.clientConfig);
   await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: specItem(spec) as Record<string, AttributeValue> }));
   dynamodb.destroy();
@@ -190,25 +288,62 @@ async function adoptEasyDkimIdentity(domain: string): Promise<void> {
   await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: domain }));
   ses.destroy();
   proxy.seedEasyDkim(domain);
+  recorded.sendingFrom[domain] = now;
   await proxy.observe(domain, 'Easy DKIM identity exists');
 }
 
 const stateStore = () => new DynamoDbStateStore({ tableName: TABLE });
 const keyStore = () => new SecretsManagerKeyStore({ prefix: PREFIX, kmsKeyId: 'unused' });
 
-/** Runs the schedule until the first byodkim key is destroyed (and its secret scheduled for deletion). */
+/**
+ * An operator's command through the worker (direct invocation): answered `done`, it is acknowledged — the
+ * checker then looks for it in the recorded history (invariant 9).
+ */
+async function operatorCommand(domain: string, action: 'rotate'): Promise<void> {
+  const logged = captured.stdout.length;
+  const answer = (await work(() => worker, { action, domain, actor: 'e2e-operator' })) as {
+    domains?: { outcome: string; version?: number }[];
+  };
+  recorded.texts.push({ at: now, domain, where: 'operator response', text: JSON.stringify(answer) });
+  expect(answer.domains?.[0]).toMatchObject({ action, domain, outcome: 'done' });
+  const { version } = answer.domains![0]!;
+  recorded.commands.push({ domain, action, issuedAt: now, ...(version !== undefined ? { version } : {}) });
+  recorded.runs.push({ domain, startedAt: now, completedAt: now });
+  await recordRuns(logged);
+  await replay(domain);
+}
+
+/**
+ * Runs the schedule until the first byodkim key is destroyed (and its secret scheduled for deletion).
+ * `rotateAfterDays`: an operator asks for the next rotation once the first key has been active that long.
+ */
 async function rotateUntilOldKeyDestroyed(
   domain: string,
   every: number,
   maxRuns: number,
+  rotateAfterDays?: number,
 ): Promise<{ runs: number; state: DomainState; milestones: string[] }> {
   const milestones: string[] = [];
   let seen = '';
+  let rotated = false;
   for (let run = 1; run <= maxRuns; run++) {
     now += every;
     await scheduledRun();
     if (domain === EXT_DOMAIN) await dnsTeamWorks();
     await proxy.observe(domain, `after run ${run}`);
+    const before = (await stateStore().load(domain))!;
+    const active = before.keys.find((k) => k.state === 'active');
+    if (
+      rotateAfterDays !== undefined &&
+      !rotated &&
+      before.keys.length === 1 &&
+      active?.activatedAt !== undefined &&
+      now - active.activatedAt >= rotateAfterDays * DAY_MS
+    ) {
+      await operatorCommand(domain, 'rotate');
+      rotated = true;
+      milestones.push(`day ${((now - START) / DAY_MS).toFixed(2)}: operator: rotate`);
+    }
     const state = (await stateStore().load(domain))!;
     const summary = state.keys.map((k) => `${k.selector}:${k.state}`).join(' ');
     if (summary !== seen) {
@@ -276,6 +411,81 @@ async function checkHistory(domain: string, graceDays: number): Promise<void> {
   const name = `${first!.selector}._domainkey.${domain}`;
   const published = (records[name]?.TXT ?? []).map((s) => s.join(''));
   expect(published.filter((v) => v.includes(first!.selector!) || /p=[A-Za-z0-9+/]/.test(v))).toEqual([]);
+}
+
+/** The recorded history of `domains` so far, as the invariant checker takes it. */
+function recordedHistory(domains: readonly string[]): RecordedHistory {
+  const mine = (domain: string) => domains.includes(domain);
+  const stateWrites: RecordedHistory['stateWrites'][number][] = [];
+  const events: RecordedHistory['events'][number][] = [];
+  for (const write of proxy.dynamoWrites) {
+    const body = JSON.parse(write.body) as {
+      Item?: Record<string, AttributeValue>;
+      TransactItems?: { Put?: { Item: Record<string, AttributeValue> } }[];
+    };
+    const items = [
+      ...(body.Item ? [body.Item] : []),
+      ...(body.TransactItems ?? []).flatMap((t) => (t.Put ? [t.Put.Item] : [])),
+    ];
+    for (const item of items) {
+      const domain = item.domain?.S ?? '';
+      if (!mine(domain)) continue;
+      const sk = item[STATE_TABLE.sortKey]?.S ?? '';
+      if (sk === STATE_TABLE.stateSortKey) stateWrites.push({ at: write.at, domain, json: item.state!.S! });
+      else if (sk.startsWith('EVENT#'))
+        events.push({ at: write.at, domain, version: Number(item.version!.N), policy: item.policy!.S! });
+    }
+  }
+  const keyOf = (name: string) => {
+    const [, domain, keyId] = /^[^/]+\/([^/]+)\/(.+)$/.exec(name) ?? [];
+    return { domain: domain ?? '', keyId: keyId ?? '' };
+  };
+  const keys = proxy.secrets
+    .filter((x) => x.action === 'CreateSecret' && mine(keyOf(x.name).domain))
+    .map((x) => {
+      const { privateKey, publicKey } = JSON.parse(x.value!) as { privateKey: string; publicKey: string };
+      return { at: x.at, ...keyOf(x.name), privateKey, publicKey };
+    });
+  return {
+    specs: Object.fromEntries(domains.map((d) => [d, recorded.specs[d]!])),
+    authoritative: [authoritative.address],
+    resolvers: [recursive.address],
+    zones: [R53_DOMAIN, EXT_DOMAIN].map((apex) => ({ apex, negativeTtl: 300 })),
+    dns: recorded.dns,
+    ses: proxy.sesHistory.filter((x) => mine(x.domain)),
+    switches: proxy.switches
+      .filter((x) => mine(x.domain) && x.call === 'PutEmailIdentityDkimSigningAttributes')
+      .map((x) => ({ at: x.at, domain: x.domain, selector: x.selector!, publicKey: x.publicKey! })),
+    keys,
+    deletions: proxy.secrets
+      .filter((x) => x.action === 'DeleteSecret' && mine(keyOf(x.name).domain))
+      .map((x) => ({ at: x.at, ...keyOf(x.name) })),
+    stateWrites,
+    events,
+    runs: recorded.runs.filter((r) => mine(r.domain)),
+    replays: recorded.replays.filter((r) => mine(r.domain)),
+    commands: recorded.commands.filter((c) => mine(c.domain)),
+    texts: recorded.texts,
+    dnsTeamRequests: recorded.dnsTeamRequests.filter((r) => mine(r.domain)),
+    sendingFrom: Object.fromEntries(domains.map((d) => [d, recorded.sendingFrom[d]!])),
+    end: now,
+  };
+}
+
+/** The invariant checker over the recorded history: no violation, every invariant that applies checked. */
+function checkRecorded(domains: readonly string[], expectCommands: boolean): RecordedHistory {
+  const history = recordedHistory(domains);
+  const verdict = checkRecordedHistory(history);
+  expect(verdict.violations).toEqual([]);
+  // 1–9 apply to a rotation (10 only to a disable or revoke, which these runs do not have).
+  for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9] as const)
+    expect({ n, checks: verdict.checks[n] > 0 }).toEqual({ n, checks: true });
+  expect(verdict.checks[10]).toBe(0);
+  for (const domain of domains) expect(verdict.unsignedMinutes[domain]).toBe(0);
+  expect(history.commands.length > 0).toBe(expectCommands);
+  if (process.env.E2E_TIMELINE)
+    appendFileSync(process.env.E2E_TIMELINE, `checker over ${domains.join(', ')}: ${JSON.stringify(verdict.checks)}\n`);
+  return history;
 }
 
 async function collectKeys(): Promise<void> {
@@ -376,6 +586,12 @@ beforeAll(async () => {
   });
   const keep = (into: string[]) => (chunk: unknown) => {
     into.push(String(chunk));
+    recorded.texts.push({
+      at: now,
+      domain: '',
+      where: into === captured.stdout ? 'stdout' : 'stderr',
+      text: String(chunk),
+    });
     return true;
   };
   stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation(keep(captured.stdout) as never);
@@ -405,10 +621,12 @@ describe('a full rotation through the real handlers and adapters', () => {
       dns: { kind: 'route53', hostedZoneId: hostedZoneId! },
       rotation: { intervalDays: 2, renewBeforeDays: 1, graceDays: 1, activation: 'auto' },
     });
-    const { runs, milestones } = await rotateUntilOldKeyDestroyed(R53_DOMAIN, 6 * HOUR_MS, 40);
+    const { runs, milestones } = await rotateUntilOldKeyDestroyed(R53_DOMAIN, 6 * HOUR_MS, 40, 0.25);
     expect(runs).toBeLessThanOrEqual(40);
     expect(milestones.length).toBeGreaterThan(2);
+    expect(milestones.some((m) => m.endsWith('operator: rotate'))).toBe(true);
     await checkHistory(R53_DOMAIN, 1);
+    route53History = checkRecorded([R53_DOMAIN], true);
     // The SPF record the stack does not own is untouched.
     expect(records[R53_DOMAIN]?.TXT).toEqual([['v=spf1 include:amazonses.com ~all']]);
   });
@@ -427,6 +645,59 @@ describe('a full rotation through the real handlers and adapters', () => {
     expect(teamLog.filter((l) => l.startsWith('published')).length).toBeGreaterThanOrEqual(2);
     expect(teamLog.some((l) => l.startsWith('revoked'))).toBe(true);
     await checkHistory(EXT_DOMAIN, 1);
+    // Both domains' whole history (the route53 one kept running beside it).
+    checkRecorded([R53_DOMAIN, EXT_DOMAIN], true);
+  }, 240_000); // 60 runs of both domains: over 120 s when the 2-core machine is shared
+});
+
+describe('the invariant checker over the recorded history reports a broken step', () => {
+  const violated = (history: RecordedHistory) =>
+    checkRecordedHistory(history).violations.map((v) => `${v.invariant} ${v.domain}: ${v.message}`);
+
+  it('SES switched to the new key before its record was published', () => {
+    const h = route53History!;
+    const first = h.switches[0]!;
+    const name = `${first.selector}._domainkey.${R53_DOMAIN}`;
+    // The record's publication (on every server) moved to a minute after the switch.
+    const broken: RecordedHistory = {
+      ...h,
+      dns: h.dns.map((x) => (x.name === name && x.at <= first.at ? { ...x, at: first.at + 60_000 } : x)),
+    };
+    expect(violated(broken)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^1 ${R53_DOMAIN}: SES was given selector ${first.selector} while`)),
+      ]),
+    );
+    expect(checkRecordedHistory(broken).unsignedMinutes[R53_DOMAIN]).toBeGreaterThan(0);
+  });
+
+  it('a retired selector’s record removed right after SES stopped using it (within its grace period)', () => {
+    const h = route53History!;
+    const [first, second] = h.switches;
+    const name = `${first!.selector}._domainkey.${R53_DOMAIN}`;
+    const removal = (server: string): RecordedDnsChange => ({ at: second!.at + HOUR_MS, server, name, ttl: 300 });
+    const broken: RecordedHistory = { ...h, dns: [...h.dns, ...[...h.authoritative, ...h.resolvers].map(removal)] };
+    expect(violated(broken)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^8 ${R53_DOMAIN}: selector ${first!.selector} stopped signing`)),
+      ]),
+    );
+  });
+
+  it('a state version skipped, and the operator’s acknowledged command missing from the events', () => {
+    const h = route53History!;
+    const skipped = h.stateWrites.map((w, i) =>
+      i === 3 ? { ...w, json: JSON.stringify({ ...JSON.parse(w.json), version: JSON.parse(w.json).version + 1 }) } : w,
+    );
+    expect(violated({ ...h, stateWrites: skipped })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^9 .*version\(s\) skipped/)]),
+    );
+    const lost = h.events.filter((e) => !e.policy.startsWith('command:'));
+    expect(violated({ ...h, events: lost })).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^9 .*operator command rotate issued at .* is not in the recorded history/),
+      ]),
+    );
   });
 });
 

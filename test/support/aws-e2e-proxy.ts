@@ -14,8 +14,11 @@
  *   (the SPKI derived from the private key SES was given) — PENDING otherwise.
  * - **Route 53 → DNS.** After every `ChangeResourceRecordSets` the zone's records are read back from moto
  *   and the loopback DNS model replaced by them before the answer reaches the caller (`onZoneChange`).
- * - **Records** of what happened: every DynamoDB write request body (state versions, events), every SES DKIM
- *   switch, and a signing timeline (`observe`) — what SES signs each domain with, at the injected clock's time.
+ * - **Records** of what happened, at the injected clock's time: every DynamoDB write request body (state
+ *   versions, events), every SES DKIM switch and every configuration SES had (`sesHistory`), every key the
+ *   key store was given or told to delete (`secrets`: Secrets Manager `CreateSecret` / `DeleteSecret`, the
+ *   value kept for the invariant checker's scan, never printed), and a signing timeline (`observe`) — what
+ *   SES signs each domain with.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
@@ -48,6 +51,26 @@ export interface SesSwitch {
   readonly signingEnabled?: boolean;
   /** The record as the loopback DNS answered at the moment of the switch. */
   readonly recordVerified?: boolean;
+  /** `PutEmailIdentityDkimSigningAttributes`: the public half of the key SES was given. */
+  readonly publicKey?: string;
+}
+
+/** An identity's DKIM configuration from `at` on (after its seeding and every Put call). */
+export interface SesConfiguration {
+  readonly at: number;
+  readonly domain: string;
+  readonly origin: 'AWS_SES' | 'EXTERNAL';
+  readonly signingEnabled: boolean;
+  readonly selector?: string;
+  readonly publicKey?: string;
+}
+
+/** A Secrets Manager write as sent: `CreateSecret` (name and value) or `DeleteSecret` (the secret's id). */
+export interface SecretWrite {
+  readonly at: number;
+  readonly action: 'CreateSecret' | 'DeleteSecret';
+  readonly name: string;
+  readonly value?: string;
 }
 
 export interface E2eProxyOptions {
@@ -66,8 +89,10 @@ export interface E2eProxy {
   readonly dkim: Map<string, FakeDkim>;
   readonly switches: SesSwitch[];
   readonly timeline: SigningPoint[];
-  /** DynamoDB write requests as sent (`X-Amz-Target` action and the JSON body). */
-  readonly dynamoWrites: { action: string; body: string }[];
+  /** DynamoDB write requests as sent (`X-Amz-Target` action and the JSON body), at the clock's time. */
+  readonly dynamoWrites: { at: number; action: string; body: string }[];
+  readonly sesHistory: SesConfiguration[];
+  readonly secrets: SecretWrite[];
   /** An identity that signs with Easy DKIM (it exists in moto already). */
   seedEasyDkim(domain: string): void;
   /** Records what SES signs `domain` with now (also done after every switch). */
@@ -123,7 +148,18 @@ export async function startE2eProxy(options: E2eProxyOptions): Promise<E2eProxy>
   const dkim = new Map<string, FakeDkim>();
   const switches: SesSwitch[] = [];
   const timeline: SigningPoint[] = [];
-  const dynamoWrites: { action: string; body: string }[] = [];
+  const dynamoWrites: { at: number; action: string; body: string }[] = [];
+  const sesHistory: SesConfiguration[] = [];
+  const secrets: SecretWrite[] = [];
+  const configured = (domain: string, state: FakeDkim) =>
+    sesHistory.push({
+      at: options.now(),
+      domain,
+      origin: state.origin,
+      signingEnabled: state.signingEnabled,
+      ...(state.selector !== undefined ? { selector: state.selector } : {}),
+      ...(state.publicKey !== undefined ? { publicKey: state.publicKey } : {}),
+    });
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers([options.dnsServer]);
 
@@ -182,16 +218,32 @@ export async function startE2eProxy(options: E2eProxyOptions): Promise<E2eProxy>
     });
   }
 
-  async function handle(incoming: IncomingMessage, out: ServerResponse): Promise<void> {
-    const body = await readAll(incoming);
-    const url = incoming.url ?? '/';
-    const target = String(incoming.headers['x-amz-target'] ?? '');
+  function recordWrite(target: string, body: Buffer): void {
     if (
       target.startsWith('DynamoDB_') &&
       /\.(PutItem|UpdateItem|DeleteItem|TransactWriteItems|BatchWriteItem)$/.test(target)
     ) {
-      dynamoWrites.push({ action: target.split('.')[1]!, body: body.toString('utf8') });
+      dynamoWrites.push({ at: options.now(), action: target.split('.')[1]!, body: body.toString('utf8') });
     }
+    if (target === 'secretsmanager.CreateSecret' || target === 'secretsmanager.DeleteSecret') {
+      const input = JSON.parse(body.toString('utf8') || '{}') as {
+        Name?: string;
+        SecretId?: string;
+        SecretString?: string;
+      };
+      secrets.push({
+        at: options.now(),
+        action: target === 'secretsmanager.CreateSecret' ? 'CreateSecret' : 'DeleteSecret',
+        name: input.Name ?? input.SecretId ?? '',
+        ...(input.SecretString !== undefined ? { value: input.SecretString } : {}),
+      });
+    }
+  }
+
+  async function handle(incoming: IncomingMessage, out: ServerResponse): Promise<void> {
+    const body = await readAll(incoming);
+    const url = incoming.url ?? '/';
+    const target = String(incoming.headers['x-amz-target'] ?? '');
     const identity = IDENTITY.exec(url);
     if (identity) {
       const domain = decodeURIComponent(identity[1]!);
@@ -234,6 +286,7 @@ export async function startE2eProxy(options: E2eProxyOptions): Promise<E2eProxy>
             return json(out, 400, { message: 'Invalid private key.' }, 'BadRequestException');
           }
           Object.assign(state, { origin: 'EXTERNAL', selector, publicKey, tokens: [selector] });
+          configured(domain, state);
           const verdict = await status(domain, state);
           switches.push({
             at: options.now(),
@@ -241,6 +294,7 @@ export async function startE2eProxy(options: E2eProxyOptions): Promise<E2eProxy>
             call: 'PutEmailIdentityDkimSigningAttributes',
             selector,
             recordVerified: verdict === 'SUCCESS',
+            publicKey,
           });
           await observe(domain, `PutEmailIdentityDkimSigningAttributes ${selector}`);
           return json(out, 200, { DkimStatus: verdict, DkimTokens: [selector] });
@@ -249,6 +303,7 @@ export async function startE2eProxy(options: E2eProxyOptions): Promise<E2eProxy>
           return json(out, 400, { message: 'SigningEnabled must be a boolean' }, 'BadRequestException');
         }
         state.signingEnabled = input.SigningEnabled;
+        configured(domain, state);
         switches.push({
           at: options.now(),
           domain,
@@ -279,6 +334,8 @@ export async function startE2eProxy(options: E2eProxyOptions): Promise<E2eProxy>
       }
     }
     const answer = await forward(incoming, body);
+    // Writes that took effect (a refused compare-and-swap or a failed transaction is not history).
+    if (answer.status === 200) recordWrite(target, body);
     const rrset = RRSET.exec(url);
     if (rrset && incoming.method === 'POST' && answer.status === 200 && options.onZoneChange) {
       await options.onZoneChange(rrset[1]!);
@@ -306,12 +363,16 @@ export async function startE2eProxy(options: E2eProxyOptions): Promise<E2eProxy>
     switches,
     timeline,
     dynamoWrites,
+    sesHistory,
+    secrets,
     seedEasyDkim(domain) {
-      dkim.set(domain, {
+      const state: FakeDkim = {
         origin: 'AWS_SES',
         signingEnabled: true,
         tokens: ['easy1token', 'easy2token', 'easy3token'].map((t) => `${t}${domain.replace(/\W/g, '')}`),
-      });
+      };
+      dkim.set(domain, state);
+      configured(domain, state);
     },
     observe,
     stop: () =>
