@@ -10,7 +10,7 @@
 import { App, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { ByodkimDomain, DkimRotationSchedule, KeyStoreKey, MonitoringSuite } from './constructs';
+import { addSecurityChecks, ByodkimDomain, DkimRotationSchedule, KeyStoreKey, MonitoringSuite } from './constructs';
 import { environments } from './envs';
 import { EnvironmentConfigError, loadEnvironments, type EnvironmentSource } from './envs/load';
 import type { EnvironmentConfig } from './envs/schema';
@@ -175,6 +175,9 @@ export class ByodkimStack extends TerraformStack {
       description: 'The KMS key that encrypts the key store (DKIM private keys and lifecycle state)',
       value: this.keyStoreKey.keyArn,
     });
+
+    // `npm run synth` fails on a finding of the security pack (docs/security.md); prod is production.
+    addSecurityChecks(this, { production: config.environment === 'prod' });
   }
 }
 

@@ -26,7 +26,7 @@
  * Construct ids (`Monitor`, `Report`, `AlarmTopic`, `AlarmKey`, `Alarm-<key>`, `Dashboard`, …) are part of
  * the public contract: renaming one replaces the resource in every user's state.
  */
-import { AssetType, Fn, TerraformAsset, Token } from 'cdktf';
+import { AssetType, Fn, TerraformAsset, Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { ChatbotSlackChannelConfiguration } from '@cdktf/provider-aws/lib/chatbot-slack-channel-configuration';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
@@ -85,6 +85,13 @@ export interface MonitoringSlackChannel {
   readonly workspaceId: string;
   /** The channel id, e.g. `C0123ABCDE`. */
   readonly channelId: string;
+  /**
+   * The AWS provider that manages the channel configuration: AWS Chatbot is a global service whose API
+   * answers in a few regions only (e.g. us-east-2, us-west-2, eu-west-1, ap-southeast-1), so a stack in
+   * another region passes a provider for one of them (ByodkimStack does: us-east-2).
+   * @default the stack's default AWS provider
+   */
+  readonly provider?: TerraformProvider;
 }
 
 export interface MonitoringSuiteProps {
@@ -428,6 +435,19 @@ export class MonitoringSuite extends Construct {
         Resource: '*',
         Condition: { StringEquals: { 'kms:ViaService': sns, 'kms:CallerAccount': aws.accountId } },
       },
+      ...(props.slack !== undefined
+        ? [
+            {
+              // AWS Chatbot reads the alarm notifications of the encrypted topic for the Slack channel.
+              Sid: 'ChatbotReadsTopic',
+              Effect: 'Allow' as const,
+              Principal: { Service: 'chatbot.amazonaws.com' },
+              Action: [...TOPIC_KEY_ACTIONS],
+              Resource: '*',
+              Condition: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
+            },
+          ]
+        : []),
       {
         Sid: 'CloudWatchLogsUse',
         Effect: 'Allow',
@@ -865,6 +885,7 @@ export class MonitoringSuite extends Construct {
     });
     return new ChatbotSlackChannelConfiguration(this, 'SlackChannel', {
       configurationName: `${this.namePrefix}-dkim-alarms`,
+      ...(channel.provider !== undefined ? { provider: channel.provider } : {}),
       iamRoleArn: role.arn,
       slackTeamId: channel.workspaceId,
       slackChannelId: channel.channelId,

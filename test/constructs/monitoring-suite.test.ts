@@ -318,6 +318,14 @@ describe('the alarm topic and its key', () => {
       user_authorization_required: true,
     });
     expect(channel[0].sns_topic_arns).toHaveLength(1);
+    const slackKey = Object.entries(withSlack.resource.aws_kms_key as Record<string, Json>).find(([id]) =>
+      id.startsWith('Monitoring_AlarmKey'),
+    )![1];
+    expect(statement(parseRenderedPolicy(slackKey.policy), 'ChatbotReadsTopic')).toMatchObject({
+      Principal: { Service: 'chatbot.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+    });
+    expect(statement(keyPolicy, 'ChatbotReadsTopic')).toBeUndefined();
     const role = Object.values(withSlack.resource.aws_iam_role as Record<string, Json>).find(
       (r) => r.name === 'byodkim-dev-dkim-chatbot',
     );
