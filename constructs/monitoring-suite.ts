@@ -575,6 +575,8 @@ export class MonitoringSuite extends Construct {
     this.monitorEnvironment = {
       ...common,
       [LAMBDA_ENV.keyManagerSilentMinutes]: String(this.keyManagerSilentMinutes),
+      // The alert's times and its daily WARNING digest are in the report's time zone.
+      [LAMBDA_ENV.reportTimeZone]: reportTimeZone,
       ...(props.resolvers && props.resolvers.length > 0 ? { [LAMBDA_ENV.resolvers]: props.resolvers.join(',') } : {}),
       ...(props.authoritativeServers && props.authoritativeServers.length > 0
         ? { [LAMBDA_ENV.authoritativeServers]: props.authoritativeServers.join(',') }
