@@ -166,27 +166,56 @@ const NOT_OBSERVED: RecordDiagnosis = {
   message: { en: 'the record was not looked up in this run', ja: 'この実行ではレコードを確認していません' },
 };
 
+/**
+ * Verdicts per observation, selector and public key: several policies of one decision ask about the same
+ * key's record (observations are never changed once made).
+ */
+const checks = new WeakMap<RecordObservation, Map<string, Map<string, RecordCheck>>>();
+
 /** Diagnoses a key's record on every server with the shared record diagnosis. */
 export function checkRecord(spec: DomainSpec, key: KeyRecord, obs: Observations): RecordCheck {
   const observation = obs.records[lookupName(spec, key.selector)];
   if (!observation || observation.answers.length === 0 || key.publicKey === undefined) {
     return { verified: false, authoritativeOk: false, diagnosis: NOT_OBSERVED, unobserved: true };
   }
-  const publicKey = key.publicKey;
+  let bySelector = checks.get(observation);
+  if (!bySelector) {
+    bySelector = new Map();
+    checks.set(observation, bySelector);
+  }
+  let byKey = bySelector.get(key.selector);
+  if (!byKey) {
+    byKey = new Map();
+    bySelector.set(key.selector, byKey);
+  }
+  let check = byKey.get(key.publicKey);
+  if (!check) {
+    check = checkObservation(spec, key.selector, key.publicKey, observation);
+    byKey.set(key.publicKey, check);
+  }
+  return check;
+}
+
+function checkObservation(
+  spec: DomainSpec,
+  selector: string,
+  publicKey: string,
+  observation: RecordObservation,
+): RecordCheck {
   let firstProblem: RecordDiagnosis | undefined;
   let authoritativeOk = true;
   let verified = true;
   const ordered = [...observation.answers].sort((a, b) => rank(a) - rank(b));
   ordered.forEach((answer) => {
     const doubled = observation.doubled?.find((d) => d.server === answer.server);
-    const result = diagnose(spec, key.selector, publicKey, answer, doubled);
+    const result = diagnose(spec, selector, publicKey, answer, doubled);
     if (!result.ok) {
       verified = false;
       if (isAuthoritative(answer)) authoritativeOk = false;
       firstProblem ??= result;
     }
   });
-  const diagnosis = firstProblem ?? diagnose(spec, key.selector, publicKey, ordered[0]);
+  const diagnosis = firstProblem ?? diagnose(spec, selector, publicKey, ordered[0]);
   return { verified, authoritativeOk, diagnosis, unobserved: false };
 }
 

@@ -10,6 +10,20 @@
  */
 import { ServiceError, TransientError } from '../core/errors';
 
+/**
+ * Makes an injected fault's error without capturing a stack trace: nothing reads the stack of a simulated
+ * fault (it always points here), and a long simulation throws hundreds of thousands of them.
+ */
+export function injected<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** The invocation died (Lambda timeout, OOM, host failure). Not a ByodkimError: the runner never catches it. */
 export class SimulatedCrash extends Error {
   constructor(readonly after: string) {
@@ -176,10 +190,13 @@ export interface AccessDeniedRule {
 
 /** AWS's AccessDenied, naming the action and the resource (no key material: names and ARNs only). */
 export function accessDenied(service: string, target: CallTarget): ServiceError {
-  return new ServiceError(
-    'ACCESS_DENIED',
-    `User: arn:aws:sts::111122223333:assumed-role/byodkim-key-manager/worker is not authorized to perform: ${target.action} on resource: ${target.resource} because no identity-based policy allows the ${target.action} action`,
-    service,
+  return injected(
+    () =>
+      new ServiceError(
+        'ACCESS_DENIED',
+        `User: arn:aws:sts::111122223333:assumed-role/byodkim-key-manager/worker is not authorized to perform: ${target.action} on resource: ${target.resource} because no identity-based policy allows the ${target.action} action`,
+        service,
+      ),
   );
 }
 
@@ -225,9 +242,11 @@ export class ServiceLimits {
     }
     const bucket = this.throttling ? this.buckets.get(service) : undefined;
     if (bucket && !bucket.take(this.now())) {
-      return service === 'ses'
-        ? new TransientError('THROTTLED', `ses ${method}: TooManyRequestsException: Too Many Requests`, service)
-        : new TransientError('THROTTLED', `${service} ${method}: Throttling: Rate exceeded`, service);
+      return injected(() =>
+        service === 'ses'
+          ? new TransientError('THROTTLED', `ses ${method}: TooManyRequestsException: Too Many Requests`, service)
+          : new TransientError('THROTTLED', `${service} ${method}: Throttling: Rate exceeded`, service),
+      );
     }
     return undefined;
   };
@@ -270,15 +289,18 @@ export function withFaults<T extends object>(
         const call = () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         switch (fault) {
           case 'throttle':
-            throw new TransientError('THROTTLED', `${service} ${method}: Rate exceeded`, service);
+            throw injected(() => new TransientError('THROTTLED', `${service} ${method}: Rate exceeded`, service));
           case 'server-error':
-            throw new TransientError('SERVICE_UNAVAILABLE', `${service} ${method}: service unavailable (503)`, service);
+            throw injected(
+              () =>
+                new TransientError('SERVICE_UNAVAILABLE', `${service} ${method}: service unavailable (503)`, service),
+            );
           case 'timeout':
             if (current.tookEffect()) await call();
-            throw new TransientError('TIMEOUT', `${service} ${method}: timed out`, service);
+            throw injected(() => new TransientError('TIMEOUT', `${service} ${method}: timed out`, service));
           case 'crash-after': {
             await call();
-            throw new SimulatedCrash(`${service}.${method}`);
+            throw injected(() => new SimulatedCrash(`${service}.${method}`));
           }
           default:
             return call();
