@@ -42,6 +42,8 @@ export interface ByodkimStackProps {
  * - The monitoring ({@link MonitoringSuite}): the read-only monitor, the monthly report, the alarm topic
  *   (its own KMS key; e-mail, optional Slack), the environment's alarms and dashboard, from the env file's
  *   `monitoring` block and the notification locale.
+ * - The security pack ({@link addSecurityChecks}, docs/security.md) as a synth validation: `npm run synth`
+ *   fails on a finding, naming the rule, the Terraform address and why.
  */
 export class ByodkimStack extends TerraformStack {
   /** The stack name for an environment: `byodkim-<env>`. */

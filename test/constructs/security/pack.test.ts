@@ -26,12 +26,14 @@ import { ByodkimStack } from '../../../main';
 
 const loaded = loadEnvironments(environments).environments;
 
-/** The environment's stack with the pack added as a validation, synthesized with validations on. */
-function synthesized(environment: string): { report: SecurityReport; production: boolean } {
+const stackOf = (environment: string): ByodkimStack => {
   const { config } = loaded.find((e) => e.config.environment === environment)!;
-  const stack = new ByodkimStack(Testing.app(), ByodkimStack.stackName(environment), { config });
-  addSecurityChecks(stack);
-  const json = JSON.parse(Testing.synth(stack, true)); // throws on a finding of severity error
+  return new ByodkimStack(Testing.app(), ByodkimStack.stackName(environment), { config });
+};
+
+/** The environment's stack synthesized with validations on (ByodkimStack runs the pack as one). */
+function synthesized(environment: string): { report: SecurityReport; production: boolean } {
+  const json = JSON.parse(Testing.synth(stackOf(environment), true)); // throws on a finding of severity error
   return { report: checkTerraform(json), production: new TerraformConfig(json).production };
 }
 
@@ -80,6 +82,16 @@ describe.each(ENVIRONMENTS)('the security pack on the %s stack', (environment) =
 
   it(`is ${environment === 'prod' ? '' : 'not '}a production stack (inferred from its Environment tag)`, () => {
     expect(production).toBe(environment === 'prod');
+  });
+});
+
+describe('ByodkimStack', () => {
+  it('fails its synth on a finding (npm run synth runs the pack)', () => {
+    const stack = stackOf('dev');
+    new SqsQueue(stack, 'Stray', { name: 'stray' });
+    expect(() => Testing.synth(stack, true)).toThrow(
+      /\[BYODKIM-ENC1 CustomerManagedKeyAtRest\] aws_sqs_queue\.Stray \(byodkim-dev\/Stray\): kms_master_key_id is not set/,
+    );
   });
 });
 
