@@ -360,7 +360,7 @@ const canarySchema = z.strictObject({
     .optional(),
   waitSeconds: wholeNumber(60, 780, ' of seconds').optional(),
   messageRetentionDays: wholeNumber(1, 90, ' of days').optional(),
-  missedRuns: wholeNumber(1, 24).optional(),
+  missedRuns: wholeNumber(2, 24).optional(),
   existingRuleSetName: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'must be an SES receipt rule set name' })

@@ -100,7 +100,7 @@ export interface DkimCanaryOptions {
   readonly waitSeconds?: number;
   /** Days received messages are kept (a failed one is kept for investigation; a passed one is deleted). @default 3 */
   readonly messageRetentionDays?: number;
-  /** Runs in a row that may be missing before the canary's heartbeat alarm fires (1–24). @default 2 */
+  /** Runs in a row that may be missing before the canary's heartbeat alarm fires (2–24). @default 2 */
   readonly missedRuns?: number;
   /**
    * The account's active receipt rule set in `receivingRegion`, when it already has one: the canary's rule
@@ -283,9 +283,9 @@ export class DkimCanary extends Construct {
       );
     }
     const missedRuns = props.missedRuns ?? DEFAULT_CANARY_MISSED_RUNS;
-    if (!Number.isInteger(missedRuns) || missedRuns < 1 || missedRuns > 24 || missedRuns * periodMinutes! > 7 * 1440) {
+    if (!Number.isInteger(missedRuns) || missedRuns < 2 || missedRuns > 24 || missedRuns * periodMinutes! > 7 * 1440) {
       fail(
-        `missedRuns must be a whole number from 1 to 24, and missedRuns × the schedule's period at most 7 days (given ${formatValue(missedRuns)})`,
+        `missedRuns must be a whole number from 2 to 24 (the period a run is due in has no data until the run ends: 1 would fire at the start of every period), and missedRuns × the schedule's period at most 7 days (given ${formatValue(missedRuns)})`,
         'missedRuns',
       );
     }

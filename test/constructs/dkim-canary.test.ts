@@ -473,7 +473,7 @@ describe('DkimCanary: options', () => {
     [{ schedule: 'cron(0 * * * ? *)' }, 'canary.schedule must be rate('],
     [{ waitSeconds: 900 }, 'canary.waitSeconds must be a whole number of seconds from 60 to 780 (given 900)'],
     [{ messageRetentionDays: 0 }, 'canary.messageRetentionDays must be a whole number of days from 1 to 90'],
-    [{ missedRuns: 0 }, 'canary.missedRuns must be a whole number from 1 to 24'],
+    [{ missedRuns: 1 }, 'canary.missedRuns must be a whole number from 2 to 24'],
     [{ senderLocalPart: 'a b' }, 'canary.senderLocalPart must be an e-mail local part'],
     [{ bucketName: 'Not_A_Bucket' }, 'canary.bucketName must be an S3 bucket name'],
   ])('refuses %j', (options, message) => {

@@ -95,6 +95,10 @@ describe('monitoring.canary', () => {
       'monitoring.canary.messageRetentionDays: must be a whole number',
     ],
     [
+      { receivingDomain: 'dkim-canary.example.net', missedRuns: 1 },
+      'monitoring.canary.missedRuns: must be a whole number',
+    ],
+    [
       { receivingDomain: 'dkim-canary.example.net', senderLocalPart: 'a b' },
       'monitoring.canary.senderLocalPart: must be an e-mail local part',
     ],
