@@ -118,7 +118,7 @@ export interface MonitoringSuiteProps {
    * domain in the monitor), 60–10080. @default 2 periods of the rotation's schedule + 60
    */
   readonly keyManagerSilentMinutes?: number;
-  /** Monitor runs in a row that may be missed before its heartbeat alarm fires (1–24). @default 2 */
+  /** Monitor runs in a row that may be missed before its heartbeat alarm fires (2–24). @default 2 */
   readonly monitorMissedRuns?: number;
   /** Alarm thresholds (counts per monitor period; each 1–10000). @default 1 for every alarm */
   readonly thresholds?: Readonly<Partial<Record<ThresholdAlarm, number>>>;
@@ -317,9 +317,9 @@ export class MonitoringSuite extends Construct {
     this.keyManagerSilentMinutes = keyManagerSilentMinutes!;
 
     const monitorMissedRuns = props.monitorMissedRuns ?? DEFAULT_MONITOR_MISSED_RUNS;
-    if (!Number.isInteger(monitorMissedRuns) || monitorMissedRuns < 1 || monitorMissedRuns > 24) {
+    if (!Number.isInteger(monitorMissedRuns) || monitorMissedRuns < 2 || monitorMissedRuns > 24) {
       fail(
-        `monitorMissedRuns must be a whole number from 1 to 24 (given ${formatValue(monitorMissedRuns)})`,
+        `monitorMissedRuns must be a whole number from 2 to 24: the period a run is due in has no data until the run ends, so 1 would alarm in every period (given ${formatValue(monitorMissedRuns)})`,
         'monitorMissedRuns',
       );
     }

@@ -530,7 +530,7 @@ describe('refused props name the property, what is expected and what was given',
       'slack.channelId must be a Slack channel id',
       '"#alerts"',
     ],
-    [{ monitorMissedRuns: 0 }, 'monitorMissedRuns must be a whole number from 1 to 24', '0'],
+    [{ monitorMissedRuns: 1 }, 'monitorMissedRuns must be a whole number from 2 to 24', '1'],
     [
       { canary: {} as never },
       'canary.receivingDomain must be a domain name as an A-label',

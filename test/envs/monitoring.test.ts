@@ -143,8 +143,14 @@ describe('a bad monitoring block is refused with file, field, rule and value', (
     [
       'too many missed monitor runs',
       (e) => (e.monitoring = { monitorMissedRuns: 48 }),
-      'monitoring.monitorMissedRuns: must be a whole number from 1 to 24',
+      'monitoring.monitorMissedRuns: must be a whole number from 2 to 24',
       '48',
+    ],
+    [
+      'one missed monitor run (the period a run is due in has no data yet)',
+      (e) => (e.monitoring = { monitorMissedRuns: 1 }),
+      'monitoring.monitorMissedRuns: must be a whole number from 2 to 24 (the period a run is due in has no data',
+      '1',
     ],
     [
       'a Slack channel name instead of its id',
