@@ -231,7 +231,7 @@ export interface EnvironmentConfig {
     readonly reportTimeZone: string;
     /** Minutes without a finished key-manager run before its heartbeat alarm fires. @default 2 schedule periods + 60 */
     readonly keyManagerSilentMinutes: number;
-    /** Monitor runs in a row that may be missed before its heartbeat alarm fires (1–24). @default 2 */
+    /** Monitor runs in a row that may be missed before its heartbeat alarm fires (2–24). @default 2 */
     readonly monitorMissedRuns: number;
     /** Alarm thresholds (every one defaults to 1: any domain, error or message). */
     readonly thresholds: Readonly<Record<AlarmThresholdName, number>>;
@@ -478,9 +478,18 @@ const environmentShape = z.strictObject({
         .optional(),
       monitorMissedRuns: z
         .number()
-        .int({ error: 'must be a whole number from 1 to 24' })
-        .min(1, { error: 'must be a whole number from 1 to 24' })
-        .max(24, { error: 'must be a whole number from 1 to 24' })
+        .int({
+          error:
+            'must be a whole number from 2 to 24 (the period a run is due in has no data until the run ends: 1 would alarm in every period)',
+        })
+        .min(2, {
+          error:
+            'must be a whole number from 2 to 24 (the period a run is due in has no data until the run ends: 1 would alarm in every period)',
+        })
+        .max(24, {
+          error:
+            'must be a whole number from 2 to 24 (the period a run is due in has no data until the run ends: 1 would alarm in every period)',
+        })
         .optional(),
       thresholds: z
         .strictObject(
