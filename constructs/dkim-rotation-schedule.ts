@@ -146,6 +146,18 @@ export const WORKER_TABLE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:ConditionCheckItem',
 ] as const;
+/**
+ * The key manager's heartbeat for the monitor: one BatchWriteItem per SQS batch (functions/adapters/dynamodb.ts
+ * `writeHeartbeats`), its items limited to the HEARTBEAT item's attributes (`dynamodb:Attributes`), so the
+ * batch call cannot write a STATE, SPEC or event item.
+ */
+export const WORKER_HEARTBEAT_ATTRIBUTES = [
+  STATE_TABLE.partitionKey,
+  STATE_TABLE.sortKey,
+  STATE_TABLE.attributes.domain,
+  STATE_TABLE.attributes.lastRunAt,
+  STATE_TABLE.attributes.outcome,
+] as const;
 /** SendMessage: a domain whose engine asks to run again within 15 min goes back to the queue, delayed. */
 export const WORKER_QUEUE_ACTIONS = [
   'sqs:SendMessage',
@@ -560,6 +572,13 @@ export class DkimRotationSchedule extends Construct {
           Resource: ['*'],
         },
         { Sid: 'StateTable', Effect: 'Allow', Action: [...WORKER_TABLE_ACTIONS], Resource: [tableArn] },
+        {
+          Sid: 'Heartbeats',
+          Effect: 'Allow',
+          Action: ['dynamodb:BatchWriteItem'],
+          Resource: [tableArn],
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...WORKER_HEARTBEAT_ATTRIBUTES] } },
+        },
         { Sid: 'WorkQueue', Effect: 'Allow', Action: [...WORKER_QUEUE_ACTIONS], Resource: [this.workQueue.arn] },
         { Sid: 'OperatorNotices', Effect: 'Allow', Action: ['sns:Publish'], Resource: [this.operatorTopicArn] },
       ],

@@ -212,6 +212,15 @@ const workerAllowed: readonly (readonly [string, Request])[] = [
   ...(['GetItem', 'Query', 'PutItem', 'UpdateItem', 'ConditionCheckItem'] as const).map(
     (a) => [`dynamodb:${a} on the table`, { action: `dynamodb:${a}`, resource: prodTable }] as const,
   ),
+  // The key manager's heartbeat: BatchWriteItem of HEARTBEAT items (their attributes only).
+  [
+    'dynamodb:BatchWriteItem of heartbeat items on the table',
+    {
+      action: 'dynamodb:BatchWriteItem',
+      resource: prodTable,
+      context: { 'dynamodb:Attributes': ['pk', 'sk', 'domain', 'lastRunAt', 'outcome'] },
+    },
+  ],
   // SendMessage: the delayed requeue of a domain whose engine asks to run again within 15 min.
   ...(['SendMessage', 'ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'GetQueueAttributes'] as const).map(
     (a) => [`sqs:${a} on the work queue`, { action: `sqs:${a}`, resource: prodQueue }] as const,
@@ -295,6 +304,14 @@ const workerDenied: readonly (readonly [string, Request])[] = [
   ],
   ['dynamodb:GetItem on another table', { action: 'dynamodb:GetItem', resource: arn(prod, 'dynamodb', 'table/other') }],
   ['dynamodb:DeleteTable on the table', { action: 'dynamodb:DeleteTable', resource: prodTable }],
+  [
+    'dynamodb:BatchWriteItem of a STATE item (its `state` and `version` attributes)',
+    {
+      action: 'dynamodb:BatchWriteItem',
+      resource: prodTable,
+      context: { 'dynamodb:Attributes': ['pk', 'sk', 'domain', 'state', 'version'] },
+    },
+  ],
   ['sqs:ReceiveMessage on another queue', { action: 'sqs:ReceiveMessage', resource: arn(prod, 'sqs', 'other') }],
   ['sqs:SendMessage to another queue', { action: 'sqs:SendMessage', resource: arn(prod, 'sqs', 'other') }],
   [
