@@ -185,6 +185,18 @@ export interface MonitoringFunction {
   readonly scheduleRole: IamRole;
 }
 
+/**
+ * Identities the monitor's role names one by one; beyond this, its policy would near IAM's 10,240-character
+ * limit for a role's inline policies, and `GetEmailIdentity` (read-only) is allowed on the account's
+ * identities in the region instead.
+ */
+export const MAX_LISTED_IDENTITIES = 50;
+
+/** The resources of the monitor's `ses:GetEmailIdentity`: each identity, or all of them past the limit. */
+export function identityReadResources(identityArns: readonly string[], allIdentitiesArn: string): string[] {
+  return identityArns.length <= MAX_LISTED_IDENTITIES ? [...identityArns] : [allIdentitiesArn];
+}
+
 function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
@@ -606,7 +618,10 @@ export class MonitoringSuite extends Construct {
           Sid: 'ReadSesIdentities',
           Effect: 'Allow',
           Action: ['ses:GetEmailIdentity'],
-          Resource: domains.map((d) => d.identityArn),
+          Resource: identityReadResources(
+            domains.map((d) => d.identityArn),
+            this.arn('ses', 'identity/*'),
+          ),
         },
         ...publish,
       ],

@@ -11,7 +11,9 @@ import {
   ALARMS,
   ByodkimDomain,
   DkimRotationSchedule,
+  identityReadResources,
   KeyStoreKey,
+  MAX_LISTED_IDENTITIES,
   MonitoringSuite,
   type MonitoringSuiteProps,
 } from '../../constructs';
@@ -420,6 +422,15 @@ describe('the monitor and the report', () => {
       identities.sort(),
     );
     expect(ses.Resource).toHaveLength(2);
+  });
+
+  it('names each identity up to 50 domains, then all identities of the region (IAM policy size)', () => {
+    const arns = (n: number) =>
+      Array.from({ length: n }, (_, i) => `arn:aws:ses:${REGION}:${ACCOUNT}:identity/d${i}.example`);
+    const all = `arn:aws:ses:${REGION}:${ACCOUNT}:identity/*`;
+    expect(identityReadResources(arns(50), all)).toEqual(arns(50));
+    expect(identityReadResources(arns(51), all)).toEqual([all]);
+    expect(MAX_LISTED_IDENTITIES).toBe(50);
   });
 
   it('lets the report put items only under pk REPORT', () => {
