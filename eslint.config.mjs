@@ -43,7 +43,7 @@ export const FUNCTION_FOLDERS = {
     why: 'a handler wires the adapters to the lifecycle; fakes, the simulation and the CLI stay out of Lambda bundles',
   },
   cli: {
-    may: ['core', 'dkim', 'lifecycle', 'adapters', 'memory', 'simulation'],
+    may: ['core', 'dkim', 'lifecycle', 'adapters', 'memory', 'simulation', 'monitoring'],
     // Outside functions/: the environment files the command operates (`--env prod` finds the worker's name,
     // the region and, with --local, the domains there), never constructs/.
     outside: ['envs'],

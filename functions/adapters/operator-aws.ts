@@ -9,7 +9,9 @@
  * raw object.
  */
 import { CloudWatchClient, paginateDescribeAlarms, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { STATE_TABLE } from '../core/contract';
 import { ByodkimError } from '../core/errors';
 import { awsClientConfig, awsErrorName, classifyAwsError, mapAwsError } from './aws-errors';
 
@@ -180,5 +182,38 @@ export class AlarmReader {
       ...(a.StateUpdatedTimestamp ? { since: a.StateUpdatedTimestamp.toISOString() } : {}),
       ...(a.AlarmDescription ? { description: a.AlarmDescription } : {}),
     }));
+  }
+}
+
+/** Reads a month's REPORT item (the report Lambda's JSON) from the environment's state table. */
+export class ReportReader {
+  readonly client: DynamoDBClient;
+
+  constructor(options: OperatorAwsOptions, client?: DynamoDBClient) {
+    this.client =
+      client ??
+      new DynamoDBClient({
+        ...awsClientConfig({}, { region: options.region }),
+        ...(options.profile ? { profile: options.profile } : {}),
+      });
+  }
+
+  /** The report's JSON text of `month` (`YYYY-MM`), undefined when there is no item. */
+  async read(tableName: string, month: string): Promise<string | undefined> {
+    try {
+      const output = await this.client.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: {
+            [STATE_TABLE.partitionKey]: { S: STATE_TABLE.reportPartitionKey },
+            [STATE_TABLE.sortKey]: { S: month },
+          },
+          ConsistentRead: true,
+        }),
+      );
+      return output.Item?.[STATE_TABLE.attributes.report]?.S;
+    } catch (error) {
+      throw operatorError(error, 'DynamoDB', 'GetItem', `the REPORT item ${month} of table ${tableName}`);
+    }
   }
 }

@@ -20,6 +20,11 @@ export function lambdaFunctionName(namePrefix: string, role: LambdaRole): string
   return `${namePrefix}-dkim-${role}`;
 }
 
+/** The environment's state table, `<namePrefix>-dkim-state` (SPEC, STATE, EVENT, HEARTBEAT and REPORT items). */
+export function stateTableName(namePrefix: string): string {
+  return `${namePrefix}-dkim-state`;
+}
+
 /**
  * The prefix every CloudWatch alarm of the environment's name starts with, `<namePrefix>-` (e.g.
  * `byodkim-prod-`): `byodkim status` lists the alarms firing with `DescribeAlarms(AlarmNamePrefix)`.

@@ -41,7 +41,7 @@ const RULE = {
     'functions/monitoring may import functions/core, functions/dkim, functions/lifecycle and nothing else of the project',
   handlers:
     'functions/handlers may import functions/core, functions/dkim, functions/lifecycle, functions/monitoring, functions/adapters and nothing else of the project',
-  cli: 'functions/cli may import functions/core, functions/dkim, functions/lifecycle, functions/adapters, functions/memory, functions/simulation and nothing else of the project',
+  cli: 'functions/cli may import functions/core, functions/dkim, functions/lifecycle, functions/adapters, functions/memory, functions/simulation, functions/monitoring and nothing else of the project',
   awsSdk: 'only functions/adapters and functions/handlers import the AWS SDK',
   cdktf: 'nothing under functions/ imports cdktf, @cdktf/* or the constructs package',
   throughCore: 'constructs/ and envs/ reach the functions only through functions/core',
@@ -174,6 +174,7 @@ const ACCEPTED: readonly [string, string, boolean?][] = [
   [at('functions/cli/commands'), '../../adapters/dns-verifier'],
   [at('functions/cli/commands'), '../command'],
   [at('functions/cli'), '../../envs'],
+  [at('functions/cli/commands'), '../../monitoring/report'],
   [at('functions/cli/commands'), '../../../envs/load'],
   [at('constructs'), '../functions/core/spec'],
   [at('constructs'), './private/names'],

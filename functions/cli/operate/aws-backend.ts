@@ -4,14 +4,17 @@
  */
 import type { OperatorRequest } from '../../core/contract';
 import type { DomainResponse } from '../../lifecycle/operator-answer';
+import type { MonthlyReport } from '../../monitoring/report';
 import {
   AlarmReader,
   LambdaInvoker,
   OperatorAwsError,
+  ReportReader,
   type FiringAlarm,
   type OperatorAwsOptions,
 } from '../../adapters/operator-aws';
-import { BackendError, readWorkerAnswer, type Backend } from './backend';
+import { BackendError, readReport, readWorkerAnswer, type Backend } from './backend';
+import type { ResourceNames } from './environments';
 
 /** The environment's worker Lambda (Invoke, RequestResponse) and its alarms (CloudWatch). */
 export class AwsBackend implements Backend {
@@ -19,14 +22,61 @@ export class AwsBackend implements Backend {
   readonly target: string;
   private readonly invoker: LambdaInvoker;
   private readonly alarmReader: AlarmReader;
+  private readonly reportReader: ReportReader;
 
   constructor(
-    private readonly names: { worker: string; alarmPrefix: string },
+    private readonly names: ResourceNames,
     options: OperatorAwsOptions,
   ) {
     this.target = names.worker;
     this.invoker = new LambdaInvoker(options);
     this.alarmReader = new AlarmReader(options);
+    this.reportReader = new ReportReader(options);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  /** Asks the report function to build `month` without publishing it, then reads the REPORT item it wrote. */
+  async monthlyReport(month: string): Promise<MonthlyReport> {
+    const fn = this.names.report;
+    let result;
+    try {
+      result = await this.invoker.invoke(fn, { month, publish: false });
+      if (result.functionError) {
+        const p = result.payload as { errorType?: unknown; errorMessage?: unknown } | undefined;
+        throw new BackendError(
+          'lambda',
+          'FUNCTION_ERROR',
+          `${fn} failed (${result.functionError}, ${String(p?.errorType ?? '')}: ${String(p?.errorMessage ?? '').split('\n')[0]}); see its CloudWatch log`,
+        );
+      }
+      const answer = result.payload as { status?: unknown; error?: { code?: unknown; message?: unknown } } | undefined;
+      if (answer?.status === 'error') {
+        const code = typeof answer.error?.code === 'string' ? answer.error.code : 'UNKNOWN_ERROR';
+        throw new BackendError(
+          'lambda',
+          code,
+          `${fn} refused the request: ${code}: ${String(answer.error?.message ?? '')}`,
+        );
+      }
+      if (answer?.status !== 'ok') {
+        throw new BackendError('answer', 'INVALID_ANSWER', `${fn} answered something byodkim does not know`);
+      }
+      const text = await this.reportReader.read(this.names.stateTable, month);
+      if (text === undefined) {
+        throw new BackendError(
+          'answer',
+          'NO_REPORT',
+          `${fn} answered ok but the table ${this.names.stateTable} has no REPORT item ${month}`,
+        );
+      }
+      return readReport(text, month, fn);
+    } catch (error) {
+      if (error instanceof OperatorAwsError) throw new BackendError('aws', error.code, error.message);
+      throw error;
+    }
   }
 
   async request(request: OperatorRequest): Promise<DomainResponse> {
@@ -62,5 +112,6 @@ export class AwsBackend implements Backend {
   async close(): Promise<void> {
     this.invoker.client.destroy();
     this.alarmReader.client.destroy();
+    this.reportReader.client.destroy();
   }
 }

@@ -7,6 +7,7 @@ import type { OperatorRequest } from '../../core/contract';
 import { ByodkimError } from '../../core/errors';
 import type { DomainResponse } from '../../lifecycle/operator-answer';
 import type { FiringAlarm } from '../../adapters/operator-aws';
+import { REPORT_FORMAT, type MonthlyReport } from '../../monitoring/report';
 
 export type { FiringAlarm };
 
@@ -18,6 +19,13 @@ export interface Backend {
   request(request: OperatorRequest): Promise<DomainResponse>;
   /** The environment's alarms in ALARM; undefined where there are none to ask (the simulated backend). */
   alarms(): Promise<readonly FiringAlarm[] | undefined>;
+  /**
+   * The monthly report of `month` (`YYYY-MM`), built now by the report Lambda's own code (AWS: the report
+   * function, then its REPORT item; local: built from the simulated state and audit events).
+   */
+  monthlyReport(month: string): Promise<MonthlyReport>;
+  /** The backend's clock now (epoch ms): the simulated one for --local. */
+  now(): number;
   /** Saves what must be kept (the simulated backend's history). */
   close(): Promise<void>;
 }
@@ -68,4 +76,22 @@ export function readWorkerAnswer(payload: unknown, request: OperatorRequest, fun
     throw bad('the view is not one of this domain');
   }
   return d as DomainResponse;
+}
+
+/** Reads a REPORT item's JSON, or throws naming what is wrong with it. */
+export function readReport(text: string, month: string, where: string): MonthlyReport {
+  let parsed: Partial<MonthlyReport>;
+  try {
+    parsed = JSON.parse(text) as Partial<MonthlyReport>;
+  } catch {
+    throw new BackendError('answer', 'INVALID_REPORT', `${where}: the REPORT item ${month} is not JSON`);
+  }
+  if (parsed.format !== REPORT_FORMAT || parsed.month !== month || !Array.isArray(parsed.domains) || !parsed.totals) {
+    throw new BackendError(
+      'answer',
+      'INVALID_REPORT',
+      `${where}: the REPORT item ${month} is not a report of format ${REPORT_FORMAT} for ${month} (is the report Lambda the same version as the CLI?)`,
+    );
+  }
+  return parsed as MonthlyReport;
 }

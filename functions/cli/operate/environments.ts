@@ -7,7 +7,7 @@ import { environments } from '../../../envs';
 import { loadEnvironments } from '../../../envs/load';
 import type { EnvironmentConfig } from '../../../envs/schema';
 import { ValidationError } from '../../core/errors';
-import { alarmNamePrefix, environmentNamePrefix, lambdaFunctionName } from '../../core/resource-names';
+import { alarmNamePrefix, environmentNamePrefix, lambdaFunctionName, stateTableName } from '../../core/resource-names';
 
 export type { EnvironmentConfig };
 
@@ -31,7 +31,19 @@ export function findEnvironment(name: string, all: readonly EnvironmentConfig[] 
 }
 
 /** The names the command uses for an environment's resources (the constructs' naming rule). */
-export function resourceNames(config: EnvironmentConfig): { worker: string; alarmPrefix: string } {
+export interface ResourceNames {
+  readonly worker: string;
+  readonly report: string;
+  readonly stateTable: string;
+  readonly alarmPrefix: string;
+}
+
+export function resourceNames(config: EnvironmentConfig): ResourceNames {
   const prefix = environmentNamePrefix(config.project, config.environment);
-  return { worker: lambdaFunctionName(prefix, 'worker'), alarmPrefix: alarmNamePrefix(prefix) };
+  return {
+    worker: lambdaFunctionName(prefix, 'worker'),
+    report: lambdaFunctionName(prefix, 'report'),
+    stateTable: stateTableName(prefix),
+    alarmPrefix: alarmNamePrefix(prefix),
+  };
 }

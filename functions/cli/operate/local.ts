@@ -27,6 +27,7 @@ import { SimDnsTeam } from '../../simulation/dns-team';
 import { EventQueue } from '../../simulation/event-queue';
 import { Prng } from '../../simulation/prng';
 import { World } from '../../simulation/world';
+import { buildMonthlyReport, type MonthlyReport } from '../../monitoring/report';
 import type { Backend, FiringAlarm } from './backend';
 import type { EnvironmentConfig } from './environments';
 
@@ -128,7 +129,7 @@ export class LocalBackend implements Backend {
   private queue!: EventQueue;
   private file!: LocalFile;
   private history: LocalEvent[] = [];
-  private now = 0;
+  private current = 0;
   private readonly specs = new Map<string, DomainSpec>();
   private created = false;
   private seen = 0;
@@ -154,7 +155,7 @@ export class LocalBackend implements Backend {
 
   /** The simulated time now (epoch ms). */
   get clock(): number {
-    return this.now;
+    return this.current;
   }
 
   /** When the simulated environment was deployed (epoch ms). */
@@ -257,7 +258,7 @@ export class LocalBackend implements Backend {
       await next.run();
     }
     this.world.clock.set(Math.max(this.world.clock.now(), t));
-    this.now = this.world.clock.now();
+    this.current = this.world.clock.now();
   }
 
   private async answer(request: OperatorRequest): Promise<DomainResponse> {
@@ -271,13 +272,13 @@ export class LocalBackend implements Backend {
 
   async request(request: OperatorRequest): Promise<DomainResponse> {
     const response = await this.answer(request);
-    this.history.push({ at: this.now, request });
+    this.history.push({ at: this.current, request });
     return response;
   }
 
   /** Moves simulated time forward by `ms`: every scheduled run, SES check and DNS-team answer in between happens. */
   async advance(ms: number): Promise<void> {
-    const to = this.now + ms;
+    const to = this.current + ms;
     if (to - this.file.start > MAX_LOCAL_DAYS * DAY_MS) {
       throw new ValidationError(
         'LOCAL_TOO_LONG',
@@ -286,7 +287,32 @@ export class LocalBackend implements Backend {
       );
     }
     await this.advanceTo(to);
-    this.history.push({ at: this.now, advance: true });
+    this.history.push({ at: this.current, advance: true });
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  /** The monthly report of `month`, built by the report Lambda's code from the simulated state and audit trail. */
+  async monthlyReport(month: string): Promise<MonthlyReport> {
+    const [year, m] = month.split('-').map(Number) as [number, number];
+    const fleet = [];
+    for (const spec of this.specs.values()) {
+      const state = await this.world.stateStore.load(spec.domain);
+      const events = this.world.stateStore.events
+        .filter((e) => e.domain === spec.domain)
+        .map((e) => ({ at: e.at, policy: e.policy, message: e.message, actions: e.actions }));
+      fleet.push({ spec, ...(state ? { state } : {}), events });
+    }
+    return buildMonthlyReport(fleet, {
+      environment: this.config.environment,
+      year,
+      month: m,
+      timeZone: this.config.monitoring.reportTimeZone,
+      locale: this.config.notifications.locale,
+      now: this.current,
+    });
   }
 
   async alarms(): Promise<readonly FiringAlarm[] | undefined> {
@@ -294,7 +320,7 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    const file: LocalFile = { ...this.file, now: this.now, history: this.history };
+    const file: LocalFile = { ...this.file, now: this.current, history: this.history };
     fs.mkdirSync(path.dirname(this.statePath), { recursive: true, mode: 0o700 });
     const temp = `${this.statePath}.${process.pid}.tmp`;
     fs.writeFileSync(temp, `${JSON.stringify(file)}\n`, { mode: 0o600 });

@@ -7,6 +7,7 @@
  * found, an answer that is not one.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient, type InvokeCommandInput, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fs from 'node:fs';
@@ -17,6 +18,7 @@ import { cli, localDir } from './support-operate';
 
 const lambda = mockClient(LambdaClient);
 const cloudwatch = mockClient(CloudWatchClient);
+const dynamodb = mockClient(DynamoDBClient);
 const dir = localDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -121,6 +123,7 @@ const healthy = Object.fromEntries(PROD_DOMAINS.map((d) => [d, view(d)]));
 beforeEach(() => {
   lambda.reset();
   cloudwatch.reset();
+  dynamodb.reset();
   cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [], CompositeAlarms: [] });
 });
 
@@ -401,13 +404,73 @@ describe('byodkim actions against AWS (mocked)', () => {
     expect(r.code).toBe(1);
   });
 
-  it('report lists the alarms and what needs attention', async () => {
-    worker({ ...healthy, 'example.org': view('example.org', { keyAgeDays: 200 }) });
-    const r = await cli(['report', '--env', 'prod', '--lang', 'en'], dir);
-    expect(r.out).toContain('byodkim DKIM monthly report — environment prod — 2026-12');
-    expect(r.out).toContain('keys older than their interval: 1');
-    expect(r.out).toContain('example.org: key older than its interval');
+  it('report asks the report function for the month (not published), reads its REPORT item and prints it', async () => {
+    const report = {
+      format: 1,
+      environment: 'prod',
+      month: '2026-11',
+      timeZone: 'Asia/Tokyo',
+      generatedAt: '2026-12-01T00:00:00.000Z',
+      totals: {
+        domains: 1,
+        signing: 1,
+        rotations: 1,
+        incidents: 0,
+        openDnsRequests: 0,
+        overdueDnsRequests: 0,
+        keysOverInterval: 1,
+      },
+      domains: [
+        {
+          domain: 'example.net',
+          dnsMode: 'route53',
+          status: 'signing',
+          selector: 'byodkim-prod-20260501-1',
+          keyBits: 2048,
+          activeSince: '2026-05-01',
+          keyAgeDays: 200,
+          intervalDays: 180,
+          rotationsThisMonth: 1,
+          openDnsRequests: [],
+          incidents: [],
+        },
+      ],
+    };
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      Payload: bytes({
+        status: 'ok',
+        month: '2026-11',
+        domains: 1,
+        item: { pk: 'REPORT', sk: '2026-11' },
+        published: false,
+      }),
+    });
+    dynamodb
+      .on(GetItemCommand)
+      .resolves({ Item: { pk: { S: 'REPORT' }, sk: { S: '2026-11' }, report: { S: JSON.stringify(report) } } });
+    const r = await cli(['report', '--env', 'prod', '--month', '2026-11', '--lang', 'en'], dir);
+    expect(invokes()).toEqual([
+      {
+        FunctionName: 'byodkim-prod-dkim-report',
+        InvocationType: 'RequestResponse',
+        payload: { month: '2026-11', publish: false },
+      },
+    ]);
+    expect(dynamodb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'byodkim-prod-dkim-state',
+      Key: { pk: { S: 'REPORT' }, sk: { S: '2026-11' } },
+      ConsistentRead: true,
+    });
+    expect(r.out).toMatch(/^byodkim monthly DKIM report: environment prod, 2026-11 \(Asia\/Tokyo\)/);
+    expect(r.out).toContain('selector byodkim-prod-20260501-1 (RSA 2048), active since 2026-05-01, 200 days old');
+    expect(r.out).toContain('byodkim DKIM 月次レポート');
+    // A key over its interval needs attention.
     expect(r.code).toBe(1);
+    dynamodb.on(GetItemCommand).resolves({ Item: { report: { S: JSON.stringify({ ...report, format: 99 }) } } });
+    const old = await cli(['report', '--env', 'prod', '--month', '2026-11', '--lang', 'en'], dir);
+    expect(old.code).toBe(3);
+    expect(old.err).toContain('is not a report of format 1 for 2026-11');
   });
 });
 

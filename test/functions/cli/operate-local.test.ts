@@ -194,17 +194,22 @@ describe('byodkim --local: a story in one simulated environment', () => {
     expect(mixed.err).toContain('use one or the other');
   });
 
-  it('report: the monthly report now, in Japanese and as Markdown and JSON', async () => {
+  it('report: the monthly report (the report Lambda’s own build and rendering) of the simulated month so far', async () => {
     const ja = await cli(['report', ...local()], dir);
-    expect(ja.out).toMatch(/^byodkim DKIM 月次レポート — 環境 dev — \d{4}-\d{2}/);
-    expect(ja.out).toContain('ドメイン数: 2');
-    expect(ja.out).toContain('要対応:');
-    const md = await cli(['report', ...local('--format', 'markdown', '--lang', 'en')], dir);
-    expect(md.out).toMatch(/^# byodkim DKIM monthly report — environment dev/);
-    expect(md.out).toContain('| DOMAIN | STATE |');
+    expect(ja.code).toBe(0);
+    // The environment's locale first, then English, as mailed.
+    expect(ja.out).toMatch(/^byodkim DKIM 月次レポート（dev 環境、\d{4}-\d{2}、Asia\/Tokyo）/);
+    expect(ja.out).toContain('byodkim monthly DKIM report: environment dev');
+    expect(ja.out).toMatch(/dev\.example\.com［route53］: 署名中/);
     const json = JSON.parse((await cli(['report', ...local('--format', 'json')], dir)).out);
+    expect(json.format).toBe(1);
     expect(json.domains.map((d: { domain: string }) => d.domain)).toEqual([R53, DELEGATED]);
-    expect(json.domains[0].rotations).toBeGreaterThanOrEqual(2);
+    // Rotations, the disable/enable/rollback/revoke of this story are in the month's audit trail.
+    expect(json.totals.rotations).toBeGreaterThanOrEqual(2);
+    expect(json.domains[0].incidents.map((i: { kind: string }) => i.kind)).toContain('operator');
+    const bad = await cli(['report', ...local('--month', '2026-13')], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--month must be YYYY-MM');
   });
 });
 
