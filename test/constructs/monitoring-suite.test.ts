@@ -19,6 +19,7 @@ import {
 } from '../../constructs';
 import { dashboardBody, DASHBOARD_DOMAIN_LIMIT } from '../../constructs/private/monitoring-dashboard';
 import { LAMBDA_ENV, METRICS, STATE_TABLE } from '../../functions/core/contract';
+import { createMonitorRuntime, createReportRuntime } from '../../functions/handlers/monitoring-runtime';
 import { logFields } from '../../functions/monitoring/verdicts';
 import { parseRenderedPolicy, type Json } from '../../constructs/security';
 import { synth, type Synthesized } from './synth';
@@ -382,6 +383,14 @@ describe('the monitor and the report', () => {
       (s) => s.name === 'byodkim-dev-dkim-report',
     );
     expect(report.schedule_expression_timezone).toBe('Europe/Berlin');
+  });
+
+  it('sets the environment the monitor and report runtimes read (they start with it)', () => {
+    const monitorRuntime = createMonitorRuntime(fn('byodkim-dev-dkim-monitor').environment.variables);
+    expect(monitorRuntime).toMatchObject({ environment: 'dev', locale: 'ja', timeZone: 'Asia/Tokyo' });
+    expect(monitorRuntime.keyManagerSilentMs).toBe(780 * 60_000);
+    const reportRuntime = createReportRuntime(fn('byodkim-dev-dkim-report').environment.variables);
+    expect(reportRuntime).toMatchObject({ environment: 'dev', locale: 'ja', timeZone: 'Asia/Tokyo' });
   });
 
   it('keeps each log group with retention, encrypted with the monitoring key', () => {
