@@ -8,6 +8,7 @@ export { TerraformConfig, referencesIn, type CheckOptions, type Reference } from
 export { isWriteAction, parseRenderedPolicy, type PolicyRead, type Statement } from './iam';
 export * from './pack';
 export { alarmHasAction } from './rules/alarm-has-action';
+export { chatbotLogGroupDeclared } from './rules/chatbot-log-group-declared';
 export { customerManagedKeyAtRest } from './rules/customer-managed-key-at-rest';
 export { deletionProtectionInProduction } from './rules/deletion-protection-in-production';
 export { kmsKeyRotation } from './rules/kms-key-rotation';

@@ -10,6 +10,7 @@
  */
 import { Annotations, type TerraformStack } from 'cdktf';
 import { alarmHasAction } from './rules/alarm-has-action';
+import { chatbotLogGroupDeclared } from './rules/chatbot-log-group-declared';
 import { customerManagedKeyAtRest } from './rules/customer-managed-key-at-rest';
 import { deletionProtectionInProduction } from './rules/deletion-protection-in-production';
 import { kmsKeyRotation } from './rules/kms-key-rotation';
@@ -38,6 +39,7 @@ export const SECURITY_RULES: readonly SecurityRule[] = [
   pointInTimeRecovery,
   logGroupRetention,
   lambdaLogGroupDeclared,
+  chatbotLogGroupDeclared,
   noUnconditionedWriteOnEveryResource,
   scopedResourceActions,
   route53DkimRecordsOnly,

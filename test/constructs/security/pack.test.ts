@@ -65,8 +65,14 @@ const APPLY_EVERYWHERE = [
 describe.each(ENVIRONMENTS)('the security pack on the %s stack', (environment) => {
   const { report, production } = synthesizedEnvironments[environment];
 
-  it('finds nothing (and the pack as a synth validation let it synthesize)', () => {
-    expect(report.findings.map(formatFinding)).toEqual([]);
+  it('finds no error (the pack as a synth validation let it synthesize), and only the known warning', () => {
+    // stg's Slack channel logs ERRORs to /aws/chatbot/<name> in us-east-1, which the stack does not declare:
+    // Chatbot creates it with no retention (reported to the MonitoringSuite's owner; a warning until fixed).
+    const expected =
+      environment === 'stg'
+        ? [expect.stringMatching(/^\[BYODKIM-LOG3 ChatbotLogGroupDeclared\] aws_chatbot_slack_channel_configuration\./)]
+        : [];
+    expect(report.findings.map(formatFinding)).toEqual(expected);
     expect(report.suppressed).toEqual([]);
     expect(report.passed).toBe(true);
   });

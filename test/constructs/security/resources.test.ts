@@ -8,6 +8,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { S3Backend, TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { ChatbotSlackChannelConfiguration } from '@cdktf/provider-aws/lib/chatbot-slack-channel-configuration';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DataAwsKmsKey } from '@cdktf/provider-aws/lib/data-aws-kms-key';
@@ -23,6 +24,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import {
   alarmHasAction,
   ByodkimDomain,
+  chatbotLogGroupDeclared,
   checkTerraform,
   customerManagedKeyAtRest,
   deletionProtectionInProduction,
@@ -233,6 +235,38 @@ describe('BYODKIM-LOG2 LambdaLogGroupDeclared', () => {
       findings(lambdaLogGroupDeclared, (s) => {
         const logs = new CloudwatchLogGroup(s, 'Shared', { name: '/apps', retentionInDays: 7 });
         fn(s, { loggingConfig: { logFormat: 'JSON', logGroup: logs.name } });
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe('BYODKIM-LOG3 ChatbotLogGroupDeclared (a warning)', () => {
+  const channel = (scope: Construct, loggingLevel?: string) =>
+    new ChatbotSlackChannelConfiguration(scope, 'Slack', {
+      configurationName: 'mail-alarms',
+      iamRoleArn: 'arn:aws:iam::111111111111:role/chatbot',
+      slackChannelId: 'C0123',
+      slackTeamId: 'T0123',
+      ...(loggingLevel !== undefined ? { loggingLevel } : {}),
+    });
+
+  it('Noncompliance: a channel that logs to a log group Chatbot would create in us-east-1', () => {
+    expect(findings(chatbotLogGroupDeclared, (s) => channel(s, 'ERROR'))).toEqual([
+      expect.objectContaining({
+        ruleId: 'BYODKIM-LOG3',
+        severity: 'warning',
+        address: 'aws_chatbot_slack_channel_configuration.Slack',
+        reason: expect.stringMatching(/^logging_level ERROR writes to \/aws\/chatbot\/mail-alarms \(us-east-1\)/),
+      }),
+    ]);
+  });
+
+  it('Compliance: no logging, or the log group declared', () => {
+    expect(findings(chatbotLogGroupDeclared, (s) => channel(s))).toEqual([]);
+    expect(
+      findings(chatbotLogGroupDeclared, (s) => {
+        channel(s, 'INFO');
+        new CloudwatchLogGroup(s, 'ChatbotLogs', { name: '/aws/chatbot/mail-alarms', retentionInDays: 30 });
       }),
     ).toEqual([]);
   });
