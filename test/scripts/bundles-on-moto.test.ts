@@ -11,9 +11,15 @@
  * topic, the SES identities, the key store KMS key and the Route 53 zones. The one change: moto picks its
  * own hosted-zone ids, so the route53-mode domain's SPEC item names moto's id for the configured one.
  *
- * moto lacks SES's two DKIM Put calls; the scenario stops before them: the first reconcile adopts the
+ * moto lacks SES's two DKIM Put calls: the worker's SES traffic goes through the project's strict SES fake
+ * in front of moto (test/support/aws-e2e-proxy.ts, `AWS_ENDPOINT_URL_SESV2`; every other service straight to
+ * moto), which answers them as SES does (PKCS#1 key, existing identity, status from the record the loopback
+ * DNS serves) and forwards the rest (`SendEmail`, the identity itself) to moto. The first reconcile adopts the
  * Easy DKIM identity, generates a key and publishes its record (route53 mode: in moto's zone), then waits
- * for DNS (the DNS server serves nothing yet), and SES is never asked to sign with it.
+ * for DNS (the DNS server serves nothing yet). Then the DNS serves what moto's zone holds and the worker runs
+ * again, later: the bundle's process clock is moved forward (`Date.now` shifted by the runner before the
+ * bundle loads: the soak after verification lasts minutes), and it switches SES to the key through
+ * `PutEmailIdentityDkimSigningAttributes`, signing on throughout.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,6 +46,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -47,7 +54,8 @@ import { environments } from '../../envs';
 import { HOSTED_ZONE_ID_PATTERN } from '../../functions/core/domain-rules';
 import { LAMBDA_ENV, POWERTOOLS_ENV, STATE_TABLE, parseWorkerPayload } from '../../functions/core/contract';
 import { synthesize } from '../../main';
-import { startTestDnsServer, type TestDnsServer } from '../support/dns-test-server';
+import { startE2eProxy, type E2eProxy } from '../support/aws-e2e-proxy';
+import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../support/dns-test-server';
 import { MOTO_REGION, startMoto, type Moto } from '../support/moto';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -107,11 +115,22 @@ interface Invocation {
   readonly code: number | null;
 }
 
-/** Loads a bundle in a fresh `node` process with `env` only, calls `handler(event)`, returns its answer. */
-async function invoke(bundle: string, env: Record<string, string>, event: unknown, dir: string): Promise<Invocation> {
+/**
+ * Loads a bundle in a fresh `node` process with `env` only, calls `handler(event)`, returns its answer.
+ * `clockOffsetMs` moves the process's clock (`Date.now`, which the runtime's clock reads) forward before the
+ * bundle loads: the Lambda an hour later.
+ */
+async function invoke(
+  bundle: string,
+  env: Record<string, string>,
+  event: unknown,
+  dir: string,
+  clockOffsetMs = 0,
+): Promise<Invocation> {
   const answerFile = path.join(dir, `answer-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const runner = [
-    'const [bundle, eventJson, out] = process.argv.slice(1);',
+    'const [bundle, eventJson, out, offset] = process.argv.slice(1);',
+    'if (Number(offset) !== 0) { const realNow = Date.now; Date.now = () => realNow() + Number(offset); }',
     'const { handler } = require(bundle);',
     "require('node:fs').writeFileSync(out, '');",
     'handler(JSON.parse(eventJson)).then(',
@@ -119,10 +138,14 @@ async function invoke(bundle: string, env: Record<string, string>, event: unknow
     '  (error) => { console.error(`REJECTED ${error && error.name}: ${error && error.message}`); process.exitCode = 2; },',
     ');',
   ].join('\n');
-  const child = spawn(process.execPath, ['-e', runner, bundle, JSON.stringify(event), answerFile], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-e', runner, bundle, JSON.stringify(event), answerFile, String(clockOffsetMs)],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -134,6 +157,12 @@ async function invoke(bundle: string, env: Record<string, string>, event: unknow
 describe('the bundled handlers on moto, with the environment Terraform gives them', () => {
   let moto: Moto;
   let dns: TestDnsServer;
+  /** What the loopback DNS serves (edited by the test: what moto's zones hold once "propagated"). */
+  const records: Record<string, ZoneNode> = {};
+  /** The strict SES fake in front of moto: the worker's SES endpoint. */
+  let ses: E2eProxy;
+  /** How far the bundles' clock is ahead of this process's (the worker, later). */
+  let clockOffsetMs = 0;
   let dir: string;
   let stack: Json;
   let plannerEnv: Record<string, string>;
@@ -152,8 +181,9 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
     [moto, dns] = await Promise.all([
       startMoto(),
       // What the Lambdas' DNS would show before anyone published: nothing under the domains.
-      startTestDnsServer({ role: 'authoritative', zones: ['example.com', 'example.org', 'example.net'], records: {} }),
+      startTestDnsServer({ role: 'authoritative', zones: ['example.com', 'example.org', 'example.net'], records }),
     ]);
+    ses = await startE2eProxy({ target: moto.endpoint, dnsServer: dns.address, now: () => Date.now() + clockOffsetMs });
     const config = moto.clientConfig;
     const refs: Record<string, string> = {};
 
@@ -193,9 +223,11 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
     }
     const [, workQueue] = only(stack, 'aws_sqs_queue', (q) => q.name.endsWith('-dkim-work'));
     queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: workQueue.name }))).QueueUrl!;
-    const [topicId, topic] = only(stack, 'aws_sns_topic');
-    const { TopicArn } = await new SNSClient(config).send(new CreateTopicCommand({ Name: topic.name }));
-    refs[`aws_sns_topic.${topicId}.arn`] = TopicArn!;
+    // Every topic of the stack (the operator topic, and any other a Lambda's environment may name).
+    for (const [topicId, topic] of Object.entries(stack.resource.aws_sns_topic as Record<string, Json>)) {
+      const { TopicArn } = await new SNSClient(config).send(new CreateTopicCommand({ Name: topic.name }));
+      refs[`aws_sns_topic.${topicId}.arn`] = TopicArn!;
+    }
 
     // The KMS keys (the key store key is the worker's BYODKIM_KEY_STORE_KEY_ARN).
     for (const id of Object.keys(stack.resource.aws_kms_key as Record<string, Json>)) {
@@ -203,9 +235,11 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
     }
 
     // The SES identities (Easy DKIM, as Terraform creates them).
-    const ses = new SESv2Client(config);
+    const sesClient = new SESv2Client(config);
     for (const identity of Object.values(stack.resource.aws_sesv2_email_identity as Record<string, Json>)) {
-      await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: identity.email_identity }));
+      await sesClient.send(new CreateEmailIdentityCommand({ EmailIdentity: identity.email_identity }));
+      // As SES has it after Terraform created it and its Easy DKIM records were published: signing.
+      ses.seedEasyDkim(identity.email_identity);
       domains.push(identity.email_identity);
     }
 
@@ -278,11 +312,14 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
       ...sdk,
       [LAMBDA_ENV.authoritativeServers]: dns.address,
       [LAMBDA_ENV.resolvers]: dns.address,
+      // SES v2 only: the strict fake that has the DKIM Put calls (it forwards the rest to moto).
+      AWS_ENDPOINT_URL_SESV2: ses.endpoint,
     };
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([moto?.stop(), dns?.close()]);
+    await Promise.all([ses?.stop(), dns?.close()]);
+    await moto?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -314,7 +351,10 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
   let batch: { messageId: string; body: string; eventSource: string }[] = [];
 
   it('planner: a scheduled event puts one message per configured domain on the work queue', async () => {
-    const scheduled = only(stack, 'aws_scheduler_schedule')[1];
+    // The key manager's schedule: the one whose target is the planner (monitoring has schedules of its own).
+    const scheduled = only(stack, 'aws_scheduler_schedule', (x) =>
+      String((x.target as Json).arn).includes('Planner'),
+    )[1];
     const event = JSON.parse(scheduled.target.input as string);
     const run = await invoke(BUNDLE('planner'), plannerEnv, event, dir);
     expect(run.code).toBe(0);
@@ -368,8 +408,8 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
       expect(Item).toMatchObject({ kind: { S: 'STATE' }, domain: { S: domain } });
       const state = JSON.parse(Item!.state.S!) as Json;
       expect(JSON.stringify(state)).not.toMatch(/PRIVATE KEY/);
-      // Adopted: SES was signing with Easy DKIM (moto's identities report it off); the first key awaits DNS.
-      expect(state.adoption).toEqual({ observedAt: expect.any(Number), origin: 'AWS_SES', signingEnabled: false });
+      // Adopted: SES was signing with Easy DKIM (as the SES fake reports it); the first key awaits DNS.
+      expect(state.adoption).toEqual({ observedAt: expect.any(Number), origin: 'AWS_SES', signingEnabled: true });
       expect(state.keys).toEqual([
         expect.objectContaining({
           state: 'dns-requested',
@@ -535,6 +575,8 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
         Attributes: { RawMessageDelivery: 'false' },
       }),
     );
+    // What the worker sent back to the queue earlier (its delayed requeues) is not the planner's: emptied first.
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
     const run = await invoke(BUNDLE('planner'), plannerEnv, { source: 'byodkim.schedule' }, dir);
     expect(run.answer).toMatchObject({
       enqueued: domains.length,
@@ -558,4 +600,67 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
     );
     expect(Item?.version).toEqual({ N: '3' });
   });
+  it('worker: once the record is served, a later run switches SES to the key through the strict SES fake (the DKIM Put calls)', async () => {
+    const domain = Object.keys(zoneIdOf).find((z) => domains.includes(z))!;
+    // The DNS now serves what moto's zone holds (Route 53 has propagated the record).
+    const { ResourceRecordSets } = await new Route53Client(moto.clientConfig).send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: zoneIdOf[domain] }),
+    );
+    for (const set of (ResourceRecordSets ?? []).filter((r) => r.Type === 'TXT')) {
+      records[set.Name!.replace(/\.$/, '').toLowerCase()] = {
+        TXT: (set.ResourceRecords ?? []).map((r) =>
+          [...r.Value!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1')),
+        ),
+      };
+    }
+    const dynamodb = new DynamoDBClient(moto.clientConfig);
+    const stateOf = async () => {
+      const { Item } = await dynamodb.send(
+        new GetItemCommand({ TableName: tableName, Key: { pk: { S: `DOMAIN#${domain}` }, sk: { S: 'STATE' } } }),
+      );
+      return JSON.parse(Item!.state.S!) as Json;
+    };
+    const [key] = (await stateOf()).keys as Json[];
+    const message = { kind: 'reconcile', domain, enqueuedAt: new Date().toISOString() };
+    const runs: { offsetH: number; steps: string[]; output: string }[] = [];
+    // The worker an hour later each time (the record verified, then the soak), until SES signs with the key.
+    for (let hours = 1; hours <= 4 && !ses.switches.some((x) => x.domain === domain); hours += 1) {
+      clockOffsetMs = hours * 3_600_000;
+      const run = await invoke(
+        BUNDLE('worker'),
+        workerEnv,
+        { Records: [{ messageId: `later-${hours}`, body: JSON.stringify(message), eventSource: 'aws:sqs' }] },
+        dir,
+        clockOffsetMs,
+      );
+      expect({ code: run.code, answer: run.answer }).toEqual({ code: 0, answer: { batchItemFailures: [] } });
+      expect(run.output).not.toMatch(STACK_TRACE);
+      const steps = logLines(run.output)
+        .filter((l) => l.message === 'lifecycle.step' && l.domain === domain)
+        .map((l) => l.policy as string);
+      runs.push({ offsetH: hours, steps, output: run.output });
+    }
+    // SES was given the key the record carries, after the record verified, and kept signing throughout.
+    expect(ses.switches.filter((x) => x.domain === domain).map(({ at: _at, ...rest }) => rest)).toEqual([
+      {
+        domain,
+        call: 'PutEmailIdentityDkimSigningAttributes',
+        selector: key.selector,
+        recordVerified: true,
+        publicKey: key.publicKey,
+      },
+    ]);
+    expect(ses.dkim.get(domain)).toEqual({
+      origin: 'EXTERNAL',
+      signingEnabled: true,
+      selector: key.selector,
+      tokens: [key.selector],
+      publicKey: key.publicKey,
+    });
+    expect(ses.timeline.filter((p) => p.domain === domain).every((p) => p.signed)).toBe(true);
+    const state = await stateOf();
+    expect(state.keys).toEqual([expect.objectContaining({ keyId: key.keyId, state: 'active' })]);
+    expect(runs.flatMap((r) => r.steps)).toEqual(expect.arrayContaining(['verifyRecord', 'activateVerifiedKey']));
+    for (const run of runs) expect(run.output).not.toMatch(/PRIVATE KEY/);
+  }, 60_000);
 });

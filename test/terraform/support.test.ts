@@ -1,12 +1,16 @@
 /**
  * The Terraform test support's own rules, without running Terraform: a missing mirror fails with what to
  * install (never a skip), the copy for the emulator refuses a resource type whose service it does not know
- * (so nothing reaches for real AWS), and the proxy's correction of moto's SES v2 answer.
+ * (so nothing reaches for real AWS), and the proxy's corrections of moto's SES v2 and SQS answers.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { correctConfigurationSet } from '../support/moto-terraform-proxy';
+import {
+  correctConfigurationSet,
+  RedriveAllowPolicies,
+  withoutRedriveAllowPolicy,
+} from '../support/moto-terraform-proxy';
 import {
   cliConfig,
   endpointForType,
@@ -94,5 +98,67 @@ describe('test support: Terraform', () => {
     });
     expect(correctConfigurationSet(JSON.stringify({ SendingOptions: { SendingEnabled: false } }))).toBeUndefined();
     expect(correctConfigurationSet('not json')).toBeUndefined();
+  });
+  it('adds the RedriveAllowPolicy moto keeps but never returns to GetQueueAttributes answers that asked for it', () => {
+    const policies = new RedriveAllowPolicies();
+    const url = 'http://127.0.0.1:5000/123456789012/byodkim-dev-dkim-work-dlq';
+    const policy =
+      '{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:ap-northeast-1:123456789012:byodkim-dev-dkim-work"]}';
+    const motoAnswer = JSON.stringify({
+      Attributes: { QueueArn: 'arn:aws:sqs:ap-northeast-1:123456789012:byodkim-dev-dkim-work-dlq' },
+    });
+    const ask = (names: string[], queueUrl = url) => JSON.stringify({ QueueUrl: queueUrl, AttributeNames: names });
+    // Nothing written yet: nothing to add.
+    expect(policies.correct(ask(['All']), motoAnswer)).toBeUndefined();
+    policies.written(JSON.stringify({ QueueUrl: url, Attributes: { RedriveAllowPolicy: policy } }));
+    expect(JSON.parse(policies.correct(ask(['All']), motoAnswer)!)).toEqual({
+      Attributes: {
+        QueueArn: 'arn:aws:sqs:ap-northeast-1:123456789012:byodkim-dev-dkim-work-dlq',
+        RedriveAllowPolicy: policy,
+      },
+    });
+    // The provider may spell the queue's host differently: the queue is its name.
+    expect(
+      policies.correct(
+        ask(['RedriveAllowPolicy'], 'https://sqs.ap-northeast-1.amazonaws.com/123456789012/byodkim-dev-dkim-work-dlq'),
+        motoAnswer,
+      ),
+    ).toContain('redrivePermission');
+    // Not asked for, another queue, or already in moto's answer: unchanged.
+    expect(policies.correct(ask(['QueueArn']), motoAnswer)).toBeUndefined();
+    expect(policies.correct(ask(['All'], `${url}-other`), motoAnswer)).toBeUndefined();
+    expect(
+      policies.correct(ask(['All']), JSON.stringify({ Attributes: { RedriveAllowPolicy: '{}' } })),
+    ).toBeUndefined();
+    // Removed (an empty value, as the provider deletes it): no longer added; CreateQueue's attributes count too.
+    policies.written(JSON.stringify({ QueueUrl: url, Attributes: { RedriveAllowPolicy: '' } }));
+    expect(policies.correct(ask(['All']), motoAnswer)).toBeUndefined();
+    policies.written(
+      JSON.stringify({ QueueName: 'byodkim-dev-dkim-work-dlq', Attributes: { RedriveAllowPolicy: policy } }),
+    );
+    expect(policies.correct(ask(['All']), motoAnswer)).toContain('byQueue');
+    expect(policies.correct('not json', motoAnswer)).toBeUndefined();
+  });
+  it('asks moto for everything but RedriveAllowPolicy (it refuses the name), and answers that one itself', () => {
+    const url = 'http://127.0.0.1:5000/123456789012/dlq';
+    const ask = (names: string[]) => JSON.stringify({ QueueUrl: url, AttributeNames: names });
+    expect(JSON.parse(withoutRedriveAllowPolicy(ask(['RedriveAllowPolicy']))!)).toEqual({
+      QueueUrl: url,
+      AttributeNames: ['QueueArn'],
+    });
+    expect(JSON.parse(withoutRedriveAllowPolicy(ask(['RedriveAllowPolicy', 'Policy']))!).AttributeNames).toEqual([
+      'Policy',
+    ]);
+    expect(withoutRedriveAllowPolicy(ask(['All']))).toBeUndefined();
+    const motoAnswer = JSON.stringify({ Attributes: { QueueArn: 'arn:aws:sqs:ap-northeast-1:123456789012:dlq' } });
+    const policies = new RedriveAllowPolicies();
+    // Asked alone and never written: SQS answers with no attributes (the stand-in QueueArn removed).
+    expect(JSON.parse(policies.correct(ask(['RedriveAllowPolicy']), motoAnswer)!)).toEqual({ Attributes: {} });
+    policies.written(
+      JSON.stringify({ QueueUrl: url, Attributes: { RedriveAllowPolicy: '{"redrivePermission":"allowAll"}' } }),
+    );
+    expect(JSON.parse(policies.correct(ask(['RedriveAllowPolicy']), motoAnswer)!)).toEqual({
+      Attributes: { RedriveAllowPolicy: '{"redrivePermission":"allowAll"}' },
+    });
   });
 });
