@@ -342,7 +342,7 @@ async function readObject(rt: CanaryRuntime, key: string): Promise<Buffer> {
 /**
  * Sends one message per canary domain, waits for their copies in the bucket, judges each, emits
  * `CanaryRuns` and `CanaryFailures` and logs one `canary.result` line per domain. Throws only when the
- * state table or the bucket cannot be read (the run then emits nothing, and the missing `CanaryRuns` data
+ * state table or the bucket's listing cannot be read (the run then emits nothing, and the missing `CanaryRuns` data
  * raises the silence alarm).
  */
 export async function runCanary(rt: CanaryRuntime, options: CanaryRunOptions = {}): Promise<CanaryRunResult> {
@@ -389,7 +389,17 @@ export async function runCanary(rt: CanaryRuntime, options: CanaryRunOptions = {
     for (const key of await arrivedSince(rt, startedAt - CLOCK_SKEW_MS)) {
       if (examined.has(key)) continue;
       examined.add(key);
-      const raw = await readObject(rt, key);
+      let raw: Buffer;
+      try {
+        raw = await readObject(rt, key);
+      } catch (error) {
+        // One unreadable object (expired between list and get, or not decryptable) does not end the run:
+        // if it was a canary message, its domain ends as not-arrived, and this line says why.
+        const code = error instanceof ByodkimError ? error.code : 'UNKNOWN';
+        const detail = error instanceof Error ? error.message : String(error);
+        rt.logger.log('warn', 'canary.object-unreadable', { objectKey: key, code, detail });
+        continue;
+      }
       const token = canaryTokenOf(raw);
       const sent = token === undefined ? undefined : pending.get(token);
       if (sent === undefined) continue; // another run's message, or not a canary message at all

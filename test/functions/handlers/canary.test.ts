@@ -294,6 +294,25 @@ describe('runCanary', () => {
     expect(datum(metrics, METRICS.canaryFailures.name)).toEqual([1]);
   });
 
+  it('logs an object it cannot read and goes on with the others', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}unreadable`, Body: 'x' }));
+    const { runtime, logs } = runtimeFor();
+    const denying = {
+      send: (command: unknown) =>
+        command instanceof GetObjectCommand && command.input.Key === `${PREFIX}unreadable`
+          ? Promise.reject(
+              Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }),
+            )
+          : s3.send(command as never),
+    } as unknown as S3Client;
+    const result = await runCanary({ ...runtime, s3: denying });
+    expect(result.domains[0]).toMatchObject({ outcome: 'pass' });
+    expect(logs.find((l) => l.event === 'canary.object-unreadable')).toMatchObject({
+      level: 'warn',
+      fields: { objectKey: `${PREFIX}unreadable`, detail: expect.stringContaining('Access Denied') },
+    });
+  });
+
   it('fails a domain SES refuses to send for, naming the error', async () => {
     ses.on(SendEmailCommand).rejects(
       Object.assign(new Error('Email address is not verified.'), {
