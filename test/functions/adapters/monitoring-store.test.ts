@@ -5,7 +5,12 @@
  */
 import { mockClient } from 'aws-sdk-client-mock';
 import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDbStateStore, MAX_BATCH_WRITE_ITEMS, writeHeartbeats } from '../../../functions/adapters/dynamodb';
+import {
+  DynamoDbStateStore,
+  MAX_BATCH_WRITE_ITEMS,
+  writeHeartbeats,
+  type HeartbeatEntry,
+} from '../../../functions/adapters/dynamodb';
 import { DynamoDbMonitorReader } from '../../../functions/adapters/monitoring-store';
 import { STATE_TABLE, heartbeatItem, specItem } from '../../../functions/core/contract';
 import type { DomainSpec } from '../../../functions/core/spec';
@@ -59,7 +64,7 @@ describe('the monitor’s table reads and the heartbeat writes, on moto', () => 
   });
 
   it('writes 30 heartbeats in 2 BatchWriteItem calls, the latest run of a domain named twice', async () => {
-    const entries = Array.from({ length: 30 }, (_, i) => ({
+    const entries: HeartbeatEntry[] = Array.from({ length: 30 }, (_, i) => ({
       domain: `h${i}.example`,
       at: T0 + i,
       outcome: 'done' as const,
