@@ -15,8 +15,9 @@
  * Everything else is forwarded byte for byte. Test support only: the stack is never changed to suit the
  * emulator.
  *
- * For a `terraform apply` of a stack on moto (give the proxy's endpoint to test/support/terraform.ts `pointAtMoto`); `npm test`
- * does not apply (see test/terraform/stacks.test.ts), its unit test is in test/terraform/support.test.ts.
+ * For a `terraform apply` of a stack on moto (give the proxy's endpoint to test/support/terraform.ts
+ * `pointAtMoto`): test/terraform/apply-dev-on-moto.ts, run by hand (minutes: not in `npm test`, see
+ * test/terraform/stacks.test.ts); the corrections' unit tests are in test/terraform/support.test.ts.
  */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
