@@ -23,7 +23,7 @@
  * Construct ids (`Planner`, `Worker`, `StateTable`, `WorkQueue`, `Spec<n>` by domain, …) are part of the
  * public contract: renaming one replaces the resource in every user's state.
  */
-import { AssetType, TerraformAsset, Token } from 'cdktf';
+import { Annotations, AssetType, TerraformAsset, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -46,6 +46,14 @@ import { awsContextOf, type AwsContext } from './aws-context';
 import { ByodkimDomain } from './byodkim-domain';
 import { KeyStoreKey } from './key-store-key';
 import { policyDocument, renderPolicy, trustPolicy, type PolicyDocument, type PolicyStatement } from './private/iam';
+import { chooseDkimAccess, type DkimAccess, type DkimAccessLevel, type DkimAccessTarget } from './private/dkim-access';
+import {
+  ARN_PART_BOUNDS,
+  IAM_LIMITS,
+  INLINE_POLICY_BUDGET,
+  renderedPolicyLength,
+  TokenLengths,
+} from './private/policy-size';
 import { defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
 import { lambdaFunctionName, type LambdaRole } from '../functions/core/resource-names';
 
@@ -119,18 +127,7 @@ export const OPERATOR_HEADROOM = 2;
 /** Messages per worker invocation: small, so one slow domain delays few others. */
 export const WORKER_BATCH_SIZE = 5;
 
-/** Route 53 `ChangeResourceRecordSets` as the worker may call it: TXT, UPSERT/DELETE, and these names only. */
-export const ROUTE53_CONDITION_KEYS = {
-  names: 'route53:ChangeResourceRecordSetsNormalizedRecordNames',
-  types: 'route53:ChangeResourceRecordSetsRecordTypes',
-  actions: 'route53:ChangeResourceRecordSetsActions',
-} as const;
-
-export const SES_IDENTITY_ACTIONS = [
-  'ses:GetEmailIdentity',
-  'ses:PutEmailIdentityDkimSigningAttributes',
-  'ses:PutEmailIdentityDkimAttributes',
-] as const;
+export { ROUTE53_CONDITION_KEYS, SES_IDENTITY_ACTIONS, type DkimAccessLevel } from './private/dkim-access';
 export const SECRET_ACTIONS = [
   'secretsmanager:CreateSecret',
   'secretsmanager:DescribeSecret',
@@ -217,6 +214,13 @@ export class DkimRotationSchedule extends Construct {
   /** The Lambdas' environment variables (names and ARNs only: never key material). */
   public readonly plannerEnvironment: Readonly<Record<string, string>>;
   public readonly workerEnvironment: Readonly<Record<string, string>>;
+  /**
+   * How precisely the worker's policy names the domains: `per-domain` (each identity and record name),
+   * `all-identities` or `dkim-records` when listing them would exceed IAM's policy size limit.
+   */
+  public readonly workerAccessLevel: DkimAccessLevel;
+  /** The size the worker's policy will have once rendered (characters, an upper bound), against IAM's 10,240. */
+  public readonly workerPolicyLength: number;
 
   private readonly aws: AwsContext;
 
@@ -479,7 +483,8 @@ export class DkimRotationSchedule extends Construct {
       environment: this.plannerEnvironment,
       logRetentionDays,
       tags,
-      statements: () => [
+      statements: (own) => [
+        own,
         {
           Sid: 'ListConfiguredDomains',
           Effect: 'Allow',
@@ -499,7 +504,106 @@ export class DkimRotationSchedule extends Construct {
     });
     this.messagingKey.grant(this.planner.role, 'kms:GenerateDataKey*', 'kms:Decrypt');
 
-    const route53 = this.route53Statements(domains);
+    // What the worker may do to the domains, at the narrowest precision IAM accepts (docs/security.md,
+    // "IAM at fleet scale"): every identity and record name listed while the policy fits.
+    const lengths = new TokenLengths();
+    const { partition, region, accountId } = aws;
+    lengths.set(partition, ARN_PART_BOUNDS.partition);
+    lengths.set(region, ARN_PART_BOUNDS.region);
+    lengths.set(accountId, ARN_PART_BOUNDS.accountId);
+    const partLength = (value: string, bound: number) => (Token.isUnresolved(value) ? bound : value.length);
+    const identityArnHead =
+      'arn::ses:::identity/'.length +
+      partLength(partition, ARN_PART_BOUNDS.partition) +
+      partLength(region, ARN_PART_BOUNDS.region) +
+      partLength(accountId, ARN_PART_BOUNDS.accountId);
+    const zoneArnLength = `arn::route53:::hostedzone/`.length + partLength(partition, ARN_PART_BOUNDS.partition) + 32;
+    const targets: DkimAccessTarget[] = domains.map((d) => {
+      lengths.set(d.identityArn, identityArnHead + d.domain.length);
+      if (d.hostedZoneArn !== undefined) lengths.set(d.hostedZoneArn, zoneArnLength);
+      const zoneId = d.spec.dns.kind === 'route53' ? d.spec.dns.hostedZoneId : undefined;
+      return {
+        domain: d.domain,
+        identityArn: d.identityArn,
+        ...(d.hostedZoneArn !== undefined ? { zoneArn: d.hostedZoneArn } : {}),
+        ...(zoneId !== undefined && !Token.isUnresolved(zoneId)
+          ? { zoneArnById: `arn:${partition}:route53:::hostedzone/${zoneId}` }
+          : {}),
+        dnsMode: d.dnsMode,
+        recordNames: d.managedRecordNames.map(route53NamePattern),
+      };
+    });
+    const allIdentitiesArn = this.arn('ses', 'identity/*');
+    const workerStatements = (access: DkimAccess, own: PolicyStatement): PolicyStatement[] => [
+      own,
+      ...access.recordChanges,
+      ...(access.recordChanges.length > 0
+        ? [
+            {
+              // The record as Route 53 holds it (a DELETE must repeat it exactly).
+              Sid: 'Route53ReadRecords',
+              Effect: 'Allow' as const,
+              Action: ['route53:ListResourceRecordSets'],
+              Resource: [...access.zones],
+            },
+            {
+              Sid: 'Route53ChangeStatus',
+              Effect: 'Allow' as const,
+              Action: ['route53:GetChange'],
+              Resource: [`arn:${aws.partition}:route53:::change/*`],
+            },
+          ]
+        : []),
+      ...(domains.some((d) => d.dnsMode === 'delegated')
+        ? [
+            {
+              // A delegated zone is named in the spec, not by id; this action takes no resource.
+              Sid: 'Route53FindDelegatedZones',
+              Effect: 'Allow' as const,
+              Action: ['route53:ListHostedZonesByName'],
+              Resource: ['*'],
+            },
+          ]
+        : []),
+      access.identityDkim,
+      {
+        Sid: 'SesSendAsDnsTeamSender',
+        Effect: 'Allow',
+        Action: ['ses:SendEmail'],
+        Resource: [
+          this.dnsTeamSenderIdentityArn,
+          ...(senderIdentity && props.dnsTeamSenderIdentityArn === undefined
+            ? [senderIdentity.configurationSetArn]
+            : []),
+        ],
+        Condition: { StringEquals: { 'ses:FromAddress': props.dnsTeamSender } },
+      },
+      {
+        Sid: 'KeyStoreSecrets',
+        Effect: 'Allow',
+        Action: [...SECRET_ACTIONS],
+        Resource: [this.arn('secretsmanager', `secret:${secretPrefix}/*`)],
+      },
+      {
+        // ListSecrets supports no resource-level permission; it returns metadata, never a secret value.
+        Sid: 'KeyStoreList',
+        Effect: 'Allow',
+        Action: ['secretsmanager:ListSecrets'],
+        Resource: ['*'],
+      },
+      { Sid: 'StateTable', Effect: 'Allow', Action: [...WORKER_TABLE_ACTIONS], Resource: [tableArn] },
+      {
+        Sid: 'Heartbeats',
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchWriteItem'],
+        Resource: [tableArn],
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...WORKER_HEARTBEAT_ATTRIBUTES] } },
+      },
+      { Sid: 'WorkQueue', Effect: 'Allow', Action: [...WORKER_QUEUE_ACTIONS], Resource: [this.workQueue.arn] },
+      { Sid: 'OperatorNotices', Effect: 'Allow', Action: ['sns:Publish'], Resource: [this.operatorTopicArn] },
+    ];
+    let workerAccessLevel: DkimAccessLevel = 'per-domain';
+    let workerPolicyLength = 0;
     this.worker = this.rotationFunction('Worker', {
       name: functionName('worker'),
       description: 'byodkim: reconciles one domain per message; takes operator requests directly',
@@ -510,79 +614,42 @@ export class DkimRotationSchedule extends Construct {
       environment: this.workerEnvironment,
       logRetentionDays,
       tags,
-      statements: () => [
-        ...route53,
-        ...(route53.length > 0
-          ? [
-              {
-                // The record as Route 53 holds it (a DELETE must repeat it exactly).
-                Sid: 'Route53ReadRecords',
-                Effect: 'Allow' as const,
-                Action: ['route53:ListResourceRecordSets'],
-                Resource: [...new Set(route53.flatMap((s) => s.Resource as string[]))],
-              },
-              {
-                Sid: 'Route53ChangeStatus',
-                Effect: 'Allow' as const,
-                Action: ['route53:GetChange'],
-                Resource: [`arn:${aws.partition}:route53:::change/*`],
-              },
-            ]
-          : []),
-        ...(domains.some((d) => d.dnsMode === 'delegated')
-          ? [
-              {
-                // A delegated zone is named in the spec, not by id; this action takes no resource.
-                Sid: 'Route53FindDelegatedZones',
-                Effect: 'Allow' as const,
-                Action: ['route53:ListHostedZonesByName'],
-                Resource: ['*'],
-              },
-            ]
-          : []),
-        {
-          Sid: 'SesIdentityDkim',
-          Effect: 'Allow',
-          Action: [...SES_IDENTITY_ACTIONS],
-          Resource: domains.map((d) => d.identityArn),
-        },
-        {
-          Sid: 'SesSendAsDnsTeamSender',
-          Effect: 'Allow',
-          Action: ['ses:SendEmail'],
-          Resource: [
-            this.dnsTeamSenderIdentityArn,
-            ...(senderIdentity && props.dnsTeamSenderIdentityArn === undefined
-              ? [senderIdentity.configurationSetArn]
-              : []),
-          ],
-          Condition: { StringEquals: { 'ses:FromAddress': props.dnsTeamSender } },
-        },
-        {
-          Sid: 'KeyStoreSecrets',
-          Effect: 'Allow',
-          Action: [...SECRET_ACTIONS],
-          Resource: [this.arn('secretsmanager', `secret:${secretPrefix}/*`)],
-        },
-        {
-          // ListSecrets supports no resource-level permission; it returns metadata, never a secret value.
-          Sid: 'KeyStoreList',
-          Effect: 'Allow',
-          Action: ['secretsmanager:ListSecrets'],
-          Resource: ['*'],
-        },
-        { Sid: 'StateTable', Effect: 'Allow', Action: [...WORKER_TABLE_ACTIONS], Resource: [tableArn] },
-        {
-          Sid: 'Heartbeats',
-          Effect: 'Allow',
-          Action: ['dynamodb:BatchWriteItem'],
-          Resource: [tableArn],
-          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...WORKER_HEARTBEAT_ATTRIBUTES] } },
-        },
-        { Sid: 'WorkQueue', Effect: 'Allow', Action: [...WORKER_QUEUE_ACTIONS], Resource: [this.workQueue.arn] },
-        { Sid: 'OperatorNotices', Effect: 'Allow', Action: ['sns:Publish'], Resource: [this.operatorTopicArn] },
-      ],
+      statements: (own) => {
+        const choice = chooseDkimAccess(
+          targets,
+          allIdentitiesArn,
+          INLINE_POLICY_BUDGET,
+          (access) => policyDocument(workerStatements(access, own)),
+          (document) => renderedPolicyLength(document, lengths.get),
+          (length) =>
+            new ValidationError(
+              'INVALID_PROPS',
+              `DkimRotationSchedule ${this.node.path}: the worker's IAM policy needs ${length} characters even with ` +
+                `SES on identity/* and Route 53 on *._domainkey.* of the ${new Set(targets.map((t) => t.zoneArnById ?? t.zoneArn).filter(Boolean)).size} ` +
+                `configured zones (IAM allows ${IAM_LIMITS.inlinePoliciesPerRole} for a role's inline policies; ` +
+                `this construct plans for ${INLINE_POLICY_BUDGET}): split the domains across several schedules (stacks)`,
+              'domains',
+            ),
+        );
+        workerAccessLevel = choice.access.level;
+        workerPolicyLength = choice.length;
+        if (choice.access.level !== 'per-domain') {
+          Annotations.of(this).addWarning(
+            `DkimRotationSchedule ${this.node.path}: the worker's IAM policy was widened to "${choice.access.level}" ` +
+              `(${choice.length} characters) because listing every identity and record name of the ${domains.length} ` +
+              `domains would take ${choice.perDomainLength}, over the ${INLINE_POLICY_BUDGET} planned of IAM's ` +
+              `${IAM_LIMITS.inlinePoliciesPerRole}-character limit for a role's inline policies: ` +
+              (choice.access.level === 'all-identities'
+                ? 'SES DKIM actions (never DeleteEmailIdentity) on every identity of this account and region; Route 53 still per domain'
+                : 'SES DKIM actions (never DeleteEmailIdentity) on every identity of this account and region; Route 53 TXT UPSERT/DELETE of any *._domainkey.* name in the configured zones only') +
+              ' (docs/security.md, "IAM at fleet scale")',
+          );
+        }
+        return choice.rendered.Statement as PolicyStatement[];
+      },
     });
+    this.workerAccessLevel = workerAccessLevel;
+    this.workerPolicyLength = workerPolicyLength;
     keyStoreKey.grantEncryptDecrypt(this.worker.role);
     this.messagingKey.grant(this.worker.role, 'kms:GenerateDataKey*', 'kms:Decrypt');
 
@@ -643,29 +710,6 @@ export class DkimRotationSchedule extends Construct {
     return `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
   }
 
-  /**
-   * One statement per domain with a zone: `ChangeResourceRecordSets` on that zone only, for TXT records whose
-   * normalized names match the domain's managed names, UPSERT or DELETE, and never an empty name list.
-   */
-  private route53Statements(domains: readonly ByodkimDomain[]): PolicyStatement[] {
-    return domains
-      .filter((d) => d.hostedZoneArn !== undefined && d.managedRecordNames.length > 0)
-      .map((d, i) => ({
-        Sid: `Route53DkimRecords${i + 1}`,
-        Effect: 'Allow' as const,
-        Action: ['route53:ChangeResourceRecordSets'],
-        Resource: [d.hostedZoneArn!],
-        Condition: {
-          'ForAllValues:StringLike': { [ROUTE53_CONDITION_KEYS.names]: d.managedRecordNames.map(route53NamePattern) },
-          'ForAllValues:StringEquals': {
-            [ROUTE53_CONDITION_KEYS.types]: ['TXT'],
-            [ROUTE53_CONDITION_KEYS.actions]: ['UPSERT', 'DELETE'],
-          },
-          Null: { [ROUTE53_CONDITION_KEYS.names]: 'false' },
-        },
-      }));
-  }
-
   private rotationFunction(
     id: string,
     options: {
@@ -678,7 +722,8 @@ export class DkimRotationSchedule extends Construct {
       environment: Readonly<Record<string, string>>;
       logRetentionDays: number;
       tags: Record<string, string> | undefined;
-      statements: () => PolicyStatement[];
+      /** The role's statements, given the one that lets it write its own logs. */
+      statements: (ownLogs: PolicyStatement) => PolicyStatement[];
     },
   ): RotationFunction {
     const logGroup = new CloudwatchLogGroup(this, `${id}Logs`, {
@@ -693,12 +738,16 @@ export class DkimRotationSchedule extends Construct {
       assumeRolePolicy: trustPolicy('lambda.amazonaws.com'),
       tags: options.tags,
     });
-    const statements = (): PolicyStatement[] => [
-      { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: [...LOG_ACTIONS], Resource: [`${logGroup.arn}:*`] },
-      ...options.statements(),
-    ];
-    let document: PolicyDocument | undefined;
-    const policy = (): PolicyDocument => (document ??= policyDocument(statements()));
+    // Built now, not at synth: the worker chooses its precision by the policy's size and says so (a warning).
+    const document = policyDocument(
+      options.statements({
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: [...LOG_ACTIONS],
+        Resource: [`${logGroup.arn}:*`],
+      }),
+    );
+    const policy = (): PolicyDocument => document;
     const policyResource = new IamRolePolicy(this, `${id}RolePolicy`, {
       name: 'least-privilege',
       role: role.name,

@@ -6,8 +6,13 @@ export const ROUTE53_NAMES = 'route53:ChangeResourceRecordSetsNormalizedRecordNa
 export const ROUTE53_TYPES = 'route53:ChangeResourceRecordSetsRecordTypes';
 export const ROUTE53_ACTIONS = 'route53:ChangeResourceRecordSetsActions';
 
-/** `*._domainkey.example.com` or one selector slot `mail-prod1.dkim.example.net`, normalized (lower case, no final dot). */
-const DKIM_NAME = /^(?:\*\._domainkey\.|[a-z0-9-]+\.)[a-z0-9._-]+$/;
+/**
+ * `*._domainkey.example.com`, one selector slot `mail-prod1.dkim.example.net`, normalized (lower case, no final
+ * dot), or `*._domainkey.*`: any DKIM record of the zones the statement names (the form a key manager of
+ * thousands of domains falls back to when their names do not fit in IAM's policy size; still TXT records
+ * under _domainkey only, and never on every zone).
+ */
+const DKIM_NAME = /^(?:\*\._domainkey\.(?:\*|[a-z0-9._-]+)|[a-z0-9-]+\.[a-z0-9._-]+)$/;
 
 export const route53DkimRecordsOnly: SecurityRule = {
   id: 'BYODKIM-IAM3',

@@ -242,6 +242,40 @@ describe('BYODKIM-IAM3 Route53DkimRecordsOnly', () => {
   });
 });
 
+describe('BYODKIM-IAM3 Route53DkimRecordsOnly at fleet scale', () => {
+  const names = 'route53:ChangeResourceRecordSetsNormalizedRecordNames';
+  const withNames = (...patterns: string[]) =>
+    rulesFindings(
+      route53DkimRecordsOnly,
+      prodWith((p) => (statement(p, 'Route53DkimRecords1').Condition['ForAllValues:StringLike'][names] = patterns)),
+    );
+
+  it('Compliance: any DKIM record (*._domainkey.*) of the zones the statement names', () => {
+    expect(withNames('*._domainkey.*')).toEqual([]);
+  });
+
+  it.each([['*._domainkey*'], ['*domainkey.*'], ['*.example.com'], ['*._domainkey.*.*x']])(
+    'Noncompliance: the wider pattern %s',
+    (pattern) => {
+      expect(withNames(pattern)).toEqual([
+        expect.objectContaining({ reason: expect.stringContaining('is not a normalized DKIM record name') }),
+      ]);
+    },
+  );
+
+  it('Noncompliance: *._domainkey.* on every zone', () => {
+    const found = rulesFindings(
+      route53DkimRecordsOnly,
+      prodWith((p) => {
+        const s = statement(p, 'Route53DkimRecords1');
+        s.Condition['ForAllValues:StringLike'][names] = ['*._domainkey.*'];
+        s.Resource = ['arn:aws:route53:::hostedzone/*'];
+      }),
+    );
+    expect(found).toEqual([expect.objectContaining({ reason: expect.stringContaining('Resource is every zone') })]);
+  });
+});
+
 describe('BYODKIM-IAM4 SendEmailFromSenderOnly', () => {
   it('Noncompliance: SendEmail from any address', () => {
     const found = rulesFindings(
