@@ -136,8 +136,7 @@ export const dnsRequestCommand: Command = {
         if (format === 'json') io.stdout(`${JSON.stringify({ answers: responses }, null, 2)}\n`);
         return worst(responses.map(exitOf));
       }
-      const responses: DomainResponse[] = [];
-      for (const domain of domains) responses.push(await ctx.send('status', domain));
+      const responses = await ctx.sendAll('status', domains);
       if (format === 'json') {
         io.stdout(
           `${JSON.stringify(

@@ -33,8 +33,7 @@ ${EXIT_CODES_HELP.replace('0 done (status: every domain healthy and no alarm fir
 export async function collectStatus(
   ctx: OperateContext,
 ): Promise<{ responses: DomainResponse[]; alarms: readonly FiringAlarm[] | undefined }> {
-  const responses: DomainResponse[] = [];
-  for (const domain of ctx.domains) responses.push(await ctx.send('status', domain));
+  const responses = await ctx.sendAll('status', ctx.domains);
   const alarms = await ctx.backend.alarms();
   return { responses, alarms };
 }

@@ -18,8 +18,7 @@ export const VERIFY_DNS_ENV_HELP = `against a deployed environment (or --local):
 export async function verifyDnsEnv(args: readonly string[], io: CommandIo): Promise<number> {
   const values = parseOptions(args, OPERATE_OPTIONS);
   return operate('verify-dns', values, io, async (ctx) => {
-    const responses = [];
-    for (const domain of ctx.domains) responses.push(await ctx.send('verify-dns', domain));
+    const responses = await ctx.sendAll('verify-dns', ctx.domains);
     if (ctx.json) {
       io.stdout(`${JSON.stringify({ environment: ctx.config.environment, answers: responses }, null, 2)}\n`);
     } else {

@@ -15,6 +15,9 @@ import { findEnvironment, resourceNames, type EnvironmentConfig } from './enviro
 import { LocalBackend, localStatePath, parseDuration } from './local';
 import type { Lang } from './text';
 
+/** Read requests (status, verify-dns) in flight at once against the worker Lambda. */
+export const AWS_CONCURRENCY = 8;
+
 /** The options every operating command takes (node:util parseArgs definitions). */
 export const OPERATE_OPTIONS = {
   env: { type: 'string' },
@@ -73,6 +76,12 @@ export interface OperateContext {
   readonly domainsGiven: boolean;
   /** Sends one request, with progress on stderr while it waits. */
   send(action: OperatorAction, domain: string, extra?: { selector?: string }): Promise<DomainResponse>;
+  /**
+   * Sends one read request per domain, answers in the domains' order: on AWS up to
+   * {@link AWS_CONCURRENCY} at once (a fleet's status is not one invocation after another); locally in
+   * order (the simulated history is replayed in the same order).
+   */
+  sendAll(action: OperatorAction, domains: readonly string[]): Promise<DomainResponse[]>;
   /** Writes a line to stderr (notes, progress results). */
   note(text: string): void;
 }
@@ -113,14 +122,14 @@ function selectDomains(config: EnvironmentConfig, given: readonly string[] | und
 }
 
 /** Progress on stderr while `promise` runs (a TTY only): a spinner with what is being waited for. */
-async function withProgress<T>(io: CommandIo, label: string, promise: Promise<T>): Promise<T> {
+async function withProgress<T>(io: CommandIo, label: string | (() => string), promise: Promise<T>): Promise<T> {
   if (!io.stderrIsTTY) return promise;
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   const started = Date.now();
   let i = 0;
   const draw = () => {
     const seconds = Math.floor((Date.now() - started) / 1000);
-    io.stderr(`\r${frames[i++ % frames.length]} ${label} ${seconds}s`);
+    io.stderr(`\r\x1b[2K${frames[i++ % frames.length]} ${typeof label === 'string' ? label : label()} ${seconds}s`);
   };
   draw();
   const timer = setInterval(draw, 120);
@@ -187,6 +196,17 @@ export async function operate(
     });
   }
   const actor = values.actor ?? defaultActor(env);
+  const request = (action: OperatorAction, domain: string, selector?: string): OperatorRequest => ({
+    kind: 'operator',
+    action,
+    domain,
+    ...(selector !== undefined ? { selector } : {}),
+    actor,
+  });
+  const waiting = (what: string) =>
+    lang === 'ja'
+      ? `${backend.kind === 'aws' ? backend.target : 'ローカル'} の応答を待っています（${what}）`
+      : `waiting for ${backend.kind === 'aws' ? backend.target : 'the local backend'} (${what})`;
   const ctx: OperateContext = {
     command,
     io,
@@ -199,21 +219,25 @@ export async function operate(
     timeZone: config.schedule.timeZone,
     domains,
     domainsGiven: (values.domain?.length ?? 0) > 0,
-    send: (action, domain, extra = {}) => {
-      const request: OperatorRequest = {
-        kind: 'operator',
-        action,
-        domain,
-        ...(extra.selector !== undefined ? { selector: extra.selector } : {}),
-        actor,
-      };
-      const label =
-        lang === 'ja'
-          ? `${backend.kind === 'aws' ? backend.target : 'ローカル'} の応答を待っています（${domain} ${action}）`
-          : `waiting for ${backend.kind === 'aws' ? backend.target : 'the local backend'} (${domain} ${action})`;
-      return withProgress(io, label, backend.request(request));
-    },
+    send: (action, domain, extra = {}) =>
+      withProgress(io, waiting(`${domain} ${action}`), backend.request(request(action, domain, extra.selector))),
     note: (text) => io.stderr(`${text}\n`),
+    async sendAll(action, domains) {
+      if (domains.length === 1) return [await ctx.send(action, domains[0]!)];
+      const answers: DomainResponse[] = new Array(domains.length);
+      const width = backend.kind === 'aws' ? AWS_CONCURRENCY : 1;
+      let next = 0;
+      let done = 0;
+      const lane = async () => {
+        for (let i = next++; i < domains.length; i = next++) {
+          answers[i] = await backend.request(request(action, domains[i]!));
+          done += 1;
+        }
+      };
+      const all = Promise.all(Array.from({ length: Math.min(width, domains.length) }, lane));
+      await withProgress(io, () => waiting(`${action}: ${done}/${domains.length}`), all);
+      return answers;
+    },
   };
   try {
     const code = await body(ctx);

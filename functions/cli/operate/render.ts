@@ -52,7 +52,16 @@ function requestsCell(view: DomainView, lang: Lang, timeZone: string): string {
 
 const HEADER: Record<Lang, string[]> = {
   en: ['DOMAIN', 'DNS MODE', 'ACTIVE SELECTOR', 'KEY AGE', 'NEXT ROTATION', 'SES', 'DNS RECORD', 'DNS REQUESTS'],
-  ja: ['ドメイン', 'DNS方式', '有効なセレクター', '鍵の経過', '次回ローテーション', 'SES', 'DNSレコード', 'DNS依頼'],
+  ja: [
+    'ドメイン',
+    'DNS方式',
+    '有効なセレクター',
+    '鍵の使用日数',
+    '次回ローテーション',
+    'SES',
+    'DNSレコード',
+    'DNS依頼',
+  ],
 };
 
 /** The status table: one row per domain. */

@@ -247,6 +247,33 @@ describe('byodkim status against AWS (mocked)', () => {
   });
 });
 
+describe('a fleet’s status', () => {
+  it('asks the worker for several domains at once, and prints them in the file’s order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    lambda.on(InvokeCommand).callsFake(async (input: InvokeCommandInput) => {
+      const p = payloadOf(input) as { domain: string };
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      // The first domain answers last.
+      await new Promise((resolve) => setTimeout(resolve, p.domain === 'example.com' ? 60 : 5));
+      inFlight -= 1;
+      const response: DomainResponse = {
+        action: 'status',
+        domain: p.domain,
+        outcome: 'done',
+        message: { en: 'status', ja: '状態' },
+        view: healthy[p.domain]!,
+      };
+      return { StatusCode: 200, Payload: bytes(answer(response)) };
+    });
+    const r = await cli(['status', '--env', 'prod', '--json', '--lang', 'en'], dir, { stderrIsTTY: true });
+    expect(most).toBe(3);
+    expect(JSON.parse(r.out).domains.map((d: { domain: string }) => d.domain)).toEqual(PROD_DOMAINS);
+    expect(r.err).toContain(`waiting for ${WORKER} (status: 0/3)`);
+  });
+});
+
 describe('byodkim actions against AWS (mocked)', () => {
   it('rotate --yes sends exactly one rotate request per domain and prints the worker’s answer', async () => {
     worker(healthy, (p) => ({
