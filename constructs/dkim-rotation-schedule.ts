@@ -55,7 +55,7 @@ import {
   TokenLengths,
 } from './private/policy-size';
 import { defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
-import { lambdaFunctionName, type LambdaRole } from '../functions/core/resource-names';
+import { lambdaFunctionName, stateTableName, type LambdaRole } from '../functions/core/resource-names';
 
 export interface DkimRotationScheduleProps {
   /** The domains to keep rotating (at least one). Each gets a SPEC item and IAM access to its identity and zone. */
@@ -367,7 +367,7 @@ export class DkimRotationSchedule extends Construct {
 
     const index = STATE_TABLE.kindIndex;
     this.table = new DynamodbTable(this, 'StateTable', {
-      name: `${namePrefix}-dkim-state`,
+      name: stateTableName(namePrefix),
       billingMode: 'PAY_PER_REQUEST',
       hashKey: STATE_TABLE.partitionKey,
       rangeKey: STATE_TABLE.sortKey,
