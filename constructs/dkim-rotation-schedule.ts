@@ -223,6 +223,8 @@ export class DkimRotationSchedule extends Construct {
   public readonly workerPolicyLength: number;
 
   private readonly aws: AwsContext;
+  /** Lengths of the ARNs the worker's policy references, for its size (see private/policy-size). */
+  private tokenLengths?: TokenLengths;
 
   constructor(scope: Construct, id: string, props: DkimRotationScheduleProps) {
     super(scope, id);
@@ -534,6 +536,14 @@ export class DkimRotationSchedule extends Construct {
       };
     });
     const allIdentitiesArn = this.arn('ses', 'identity/*');
+    // The table, queue and topic ARNs are known but for their partition, region and account.
+    const regionalHead = 'arn:::::'.length + identityArnHead - 'arn::ses:::identity/'.length;
+    lengths.set(this.table.arn, regionalHead + 'dynamodb'.length + 'table/'.length + `${namePrefix}-dkim-state`.length);
+    lengths.set(this.workQueue.arn, regionalHead + 'sqs'.length + `${namePrefix}-dkim-work`.length);
+    if (this.operatorTopic) {
+      lengths.set(this.operatorTopicArn, regionalHead + 'sns'.length + `${namePrefix}-dkim-operators`.length);
+    }
+    this.tokenLengths = lengths;
     const workerStatements = (access: DkimAccess, own: PolicyStatement): PolicyStatement[] => [
       own,
       ...access.recordChanges,
@@ -630,6 +640,7 @@ export class DkimRotationSchedule extends Construct {
                 `this construct plans for ${INLINE_POLICY_BUDGET}): split the domains across several schedules (stacks)`,
               'domains',
             ),
+          `arn:${aws.partition}:route53:::hostedzone/*`,
         );
         workerAccessLevel = choice.access.level;
         workerPolicyLength = choice.length;
@@ -639,9 +650,13 @@ export class DkimRotationSchedule extends Construct {
               `(${choice.length} characters) because listing every identity and record name of the ${domains.length} ` +
               `domains would take ${choice.perDomainLength}, over the ${INLINE_POLICY_BUDGET} planned of IAM's ` +
               `${IAM_LIMITS.inlinePoliciesPerRole}-character limit for a role's inline policies: ` +
+              'SES DKIM actions (never DeleteEmailIdentity) on every identity of this account and region; ' +
               (choice.access.level === 'all-identities'
-                ? 'SES DKIM actions (never DeleteEmailIdentity) on every identity of this account and region; Route 53 still per domain'
-                : 'SES DKIM actions (never DeleteEmailIdentity) on every identity of this account and region; Route 53 TXT UPSERT/DELETE of any *._domainkey.* name in the configured zones only') +
+                ? 'Route 53 still every record name, by zone'
+                : 'Route 53 TXT UPSERT/DELETE of any *._domainkey.* name in the configured zones only' +
+                  (choice.access.level === 'dkim-records-read-any-zone'
+                    ? ', ListResourceRecordSets (read) on every zone'
+                    : '')) +
               ' (docs/security.md, "IAM at fleet scale")',
           );
         }
@@ -738,6 +753,11 @@ export class DkimRotationSchedule extends Construct {
       assumeRolePolicy: trustPolicy('lambda.amazonaws.com'),
       tags: options.tags,
     });
+    // The log group's ARN: `arn:<p>:logs:<r>:<a>:log-group:<name>` (its parts as the other ARNs measured).
+    this.tokenLengths?.set(
+      logGroup.arn,
+      this.tokenLengths.lengthOf(this.arn('logs', `log-group:/aws/lambda/${options.name}`)),
+    );
     // Built now, not at synth: the worker chooses its precision by the policy's size and says so (a warning).
     const document = policyDocument(
       options.statements({
