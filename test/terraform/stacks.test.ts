@@ -12,7 +12,7 @@
  * No `terraform apply` here: on moto it succeeds (61 resources) through test/support/moto-terraform-proxy.ts,
  * which corrects moto's SES v2 `GetConfigurationSet` and SQS `RedriveAllowPolicy` answers, but it takes
  * minutes — the provider waits ~25 s for each SQS queue's attributes and again for the redrive allow policy,
- * one after the other (241 s in all on the shared 2-core machine) — far beyond the suite's budget. It is run
+ * one after the other (117–241 s in all on the shared 2-core machine) — far beyond the suite's budget. It is run
  * by hand, with the bundles then run on the environment Terraform gave the Lambdas:
  * test/terraform/apply-dev-on-moto.ts.
  */
