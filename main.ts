@@ -10,7 +10,14 @@
 import { App, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { addSecurityChecks, ByodkimDomain, DkimRotationSchedule, KeyStoreKey, MonitoringSuite } from './constructs';
+import {
+  addSecurityChecks,
+  ByodkimDomain,
+  CHATBOT_LOG_REGION,
+  DkimRotationSchedule,
+  KeyStoreKey,
+  MonitoringSuite,
+} from './constructs';
 import { environments } from './envs';
 import { EnvironmentConfigError, loadEnvironments, type EnvironmentSource } from './envs/load';
 import type { EnvironmentConfig } from './envs/schema';
@@ -138,6 +145,16 @@ export class ByodkimStack extends TerraformStack {
             defaultTags: this.provider.defaultTags,
           })
         : undefined;
+    // Chatbot writes the channel's logs in us-east-1, whichever region manages it: the log group is declared there.
+    const chatbotLogsProvider =
+      config.monitoring.slack !== undefined
+        ? new AwsProvider(this, 'chatbot-logs', {
+            alias: 'chatbot-logs',
+            region: CHATBOT_LOG_REGION,
+            allowedAccountIds: [...config.aws.allowedAccountIds],
+            defaultTags: this.provider.defaultTags,
+          })
+        : undefined;
     this.monitoring = new MonitoringSuite(this, 'Monitoring', {
       rotation: this.rotation,
       domains: this.domains,
@@ -151,7 +168,7 @@ export class ByodkimStack extends TerraformStack {
       monitorMissedRuns: config.monitoring.monitorMissedRuns,
       thresholds: config.monitoring.thresholds,
       ...(config.monitoring.slack !== undefined
-        ? { slack: { ...config.monitoring.slack, provider: chatbotProvider } }
+        ? { slack: { ...config.monitoring.slack, provider: chatbotProvider, logsProvider: chatbotLogsProvider } }
         : {}),
       ...(config.monitoring.canary !== undefined ? { canary: config.monitoring.canary } : {}),
       logRetentionDays: config.settings.logRetentionDays,

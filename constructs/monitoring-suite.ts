@@ -73,11 +73,13 @@ import {
   type ThresholdAlarm,
 } from './private/monitoring-alarms';
 import { dashboardBody } from './private/monitoring-dashboard';
+import { CHATBOT_LOG_REGION } from './security/rules/chatbot-log-group-declared';
 import { DkimCanary, type DkimCanaryOptions } from './private/dkim-canary';
 import { policyDocument, renderPolicy, trustPolicy, type PolicyDocument, type PolicyStatement } from './private/iam';
 import { defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
 
 export { ALARMS, THRESHOLD_ALARMS, type AlarmKey, type ThresholdAlarm } from './private/monitoring-alarms';
+export { CHATBOT_LOG_REGION };
 
 /** Alarms to a Slack channel through AWS Chatbot (the workspace is authorized once in the Chatbot console). */
 export interface MonitoringSlackChannel {
@@ -92,6 +94,13 @@ export interface MonitoringSlackChannel {
    * @default the stack's default AWS provider
    */
   readonly provider?: TerraformProvider;
+  /**
+   * An AWS provider for us-east-1, where AWS Chatbot writes the channel's logs (`/aws/chatbot/<configuration
+   * name>`, whatever region manages the channel). The suite declares that log group there, with the
+   * retention and a KMS key of its own in us-east-1; undeclared, Chatbot would create it with no retention
+   * and no customer key. @default the per-resource `region` argument (us-east-1) on `provider`
+   */
+  readonly logsProvider?: TerraformProvider;
 }
 
 export interface MonitoringSuiteProps {
@@ -217,6 +226,10 @@ export class MonitoringSuite extends Construct {
   public readonly alarmTopicArn: string;
   public readonly emailSubscriptions: readonly SnsTopicSubscription[];
   public readonly slackChannel?: ChatbotSlackChannelConfiguration;
+  /** The channel's log group in us-east-1 (`/aws/chatbot/<configuration name>`), when Slack is configured. */
+  public readonly slackLogGroup?: CloudwatchLogGroup;
+  /** The KMS key (us-east-1) that encrypts it. */
+  public readonly slackLogKey?: KmsKey;
   public readonly alarms: Readonly<Record<AlarmKey, CloudwatchMetricAlarm>>;
   public readonly dashboard: CloudwatchDashboard;
   /** The DKIM signature canary, when the `canary` prop is set. */
@@ -548,7 +561,16 @@ export class MonitoringSuite extends Construct {
           endpoint: address,
         }),
     );
-    if (props.slack !== undefined) this.slackChannel = this.slack(props.slack, tags);
+    if (props.slack !== undefined) {
+      const slack = this.slack(props.slack, tags, {
+        logRetentionDays,
+        deletionWindow,
+        deletionProtection: props.deletionProtection ?? true,
+      });
+      this.slackChannel = slack.channel;
+      this.slackLogGroup = slack.logGroup;
+      this.slackLogKey = slack.logKey;
+    }
 
     // ---------------------------------------------------------------------------------------------
     // The monitor and the report.
@@ -874,11 +896,71 @@ export class MonitoringSuite extends Construct {
     return alarms;
   }
 
-  /** AWS Chatbot: the topic into a Slack channel; the channel's role and guardrail read CloudWatch only. */
+  /**
+   * AWS Chatbot: the topic into a Slack channel; the channel's role and guardrail read CloudWatch only. Its
+   * error log (`logging_level` ERROR) goes to `/aws/chatbot/<name>` in us-east-1, declared here with the
+   * environment's retention and a key of its own there (a log group's key must be in its region).
+   */
   private slack(
     channel: MonitoringSlackChannel,
     tags: Record<string, string> | undefined,
-  ): ChatbotSlackChannelConfiguration {
+    logs: { logRetentionDays: number; deletionWindow: number; deletionProtection: boolean },
+  ): { channel: ChatbotSlackChannelConfiguration; logGroup: CloudwatchLogGroup; logKey: KmsKey } {
+    const configurationName = `${this.namePrefix}-dkim-alarms`;
+    const logGroupName = `/aws/chatbot/${configurationName}`;
+    const { partition, accountId } = this.aws;
+    const inLogRegion =
+      channel.logsProvider !== undefined
+        ? { provider: channel.logsProvider }
+        : { ...(channel.provider !== undefined ? { provider: channel.provider } : {}), region: CHATBOT_LOG_REGION };
+    const logKey = new KmsKey(this, 'SlackLogKey', {
+      ...inLogRegion,
+      description: `byodkim: encrypts the AWS Chatbot log group ${logGroupName} (${CHATBOT_LOG_REGION})`,
+      keyUsage: 'ENCRYPT_DECRYPT',
+      customerMasterKeySpec: 'SYMMETRIC_DEFAULT',
+      enableKeyRotation: true,
+      rotationPeriodInDays: 365,
+      deletionWindowInDays: logs.deletionWindow,
+      multiRegion: false,
+      bypassPolicyLockoutSafetyCheck: false,
+      policy: Fn.jsonencode(
+        policyDocument([
+          {
+            Sid: 'KeyAdministration',
+            Effect: 'Allow',
+            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+            Action: [...ADMIN_ACTIONS],
+            Resource: '*',
+          },
+          {
+            Sid: 'CloudWatchLogsUse',
+            Effect: 'Allow',
+            Principal: { Service: `logs.${CHATBOT_LOG_REGION}.amazonaws.com` },
+            Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+            Resource: '*',
+            Condition: {
+              ArnEquals: {
+                'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${CHATBOT_LOG_REGION}:${accountId}:log-group:${logGroupName}`,
+              },
+            },
+          },
+        ]),
+      ),
+      tags,
+      lifecycle: { preventDestroy: logs.deletionProtection },
+    });
+    new KmsAlias(this, 'SlackLogKeyAlias', {
+      ...inLogRegion,
+      name: `alias/${this.namePrefix}-dkim-chatbot-logs`,
+      targetKeyId: logKey.keyId,
+    });
+    const logGroup = new CloudwatchLogGroup(this, 'SlackLogs', {
+      ...inLogRegion,
+      name: logGroupName,
+      retentionInDays: logs.logRetentionDays,
+      kmsKeyId: logKey.arn,
+      tags,
+    });
     const role = new IamRole(this, 'SlackRole', {
       name: `${this.namePrefix}-dkim-chatbot`,
       description: 'byodkim: AWS Chatbot posts DKIM alarms to Slack (CloudWatch read only)',
@@ -900,8 +982,8 @@ export class MonitoringSuite extends Construct {
         ]),
       ),
     });
-    return new ChatbotSlackChannelConfiguration(this, 'SlackChannel', {
-      configurationName: `${this.namePrefix}-dkim-alarms`,
+    const slackChannel = new ChatbotSlackChannelConfiguration(this, 'SlackChannel', {
+      configurationName,
       ...(channel.provider !== undefined ? { provider: channel.provider } : {}),
       iamRoleArn: role.arn,
       slackTeamId: channel.workspaceId,
@@ -911,7 +993,10 @@ export class MonitoringSuite extends Construct {
       loggingLevel: 'ERROR',
       userAuthorizationRequired: true,
       tags,
+      // The log group exists, with its retention and key, before Chatbot could write (and create) it.
+      dependsOn: [logGroup],
     });
+    return { channel: slackChannel, logGroup, logKey };
   }
 
   private scheduledFunction(

@@ -21,7 +21,7 @@ import { dashboardBody, DASHBOARD_DOMAIN_LIMIT } from '../../constructs/private/
 import { LAMBDA_ENV, METRICS, STATE_TABLE } from '../../functions/core/contract';
 import { createMonitorRuntime, createReportRuntime } from '../../functions/handlers/monitoring-runtime';
 import { logFields } from '../../functions/monitoring/verdicts';
-import { parseRenderedPolicy, type Json } from '../../constructs/security';
+import { checkTerraform, formatFinding, parseRenderedPolicy, type Json } from '../../constructs/security';
 import { synth, type Synthesized } from './synth';
 
 const ACCOUNT = '111111111111';
@@ -338,6 +338,59 @@ describe('the alarm topic and its key', () => {
     )![1];
     const actions = parseRenderedPolicy(rolePolicy.policy).Statement.flatMap((s: Json) => s.Action);
     expect(actions.every((a: string) => /^cloudwatch:(Describe|Get)/.test(a))).toBe(true);
+  });
+});
+
+describe('the Slack channel’s log group (AWS Chatbot writes it in us-east-1)', () => {
+  const { json: withSlack } = build({
+    slack: { workspaceId: 'T0123ABCDE', channelId: 'C0123ABCDE' },
+    logRetentionDays: 90,
+    kmsDeletionWindowDays: 7,
+  });
+  const entry = (type: string, prefix: string): [string, Json] =>
+    Object.entries(withSlack.resource[type] as Record<string, Json>).find(([id]) => id.startsWith(prefix))!;
+  const [groupId, group] = entry('aws_cloudwatch_log_group', 'Monitoring_SlackLogs');
+  const [keyId, key] = entry('aws_kms_key', 'Monitoring_SlackLogKey');
+
+  it('is declared in us-east-1 under the name Chatbot uses, with the environment’s retention and its own key', () => {
+    expect(group).toMatchObject({
+      name: '/aws/chatbot/byodkim-dev-dkim-alarms',
+      region: 'us-east-1',
+      retention_in_days: 90,
+      kms_key_id: `\${aws_kms_key.${keyId}.arn}`,
+    });
+    expect(key).toMatchObject({ region: 'us-east-1', enable_key_rotation: true, deletion_window_in_days: 7 });
+    expect(entry('aws_kms_alias', 'Monitoring_SlackLogKeyAlias')[1]).toMatchObject({
+      region: 'us-east-1',
+      name: 'alias/byodkim-dev-dkim-chatbot-logs',
+    });
+  });
+
+  it('lets CloudWatch Logs of us-east-1 use the key for that log group only', () => {
+    const keyPolicy = parseRenderedPolicy(key.policy);
+    expect(keyPolicy.Statement.find((s: Json) => s.Sid === 'CloudWatchLogsUse')).toEqual({
+      Sid: 'CloudWatchLogsUse',
+      Effect: 'Allow',
+      Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Resource: '*',
+      Condition: {
+        ArnEquals: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/chatbot/byodkim-dev-dkim-alarms`,
+        },
+      },
+    });
+  });
+
+  it('exists before the channel that logs to it, and satisfies the security pack (LOG3 an error)', () => {
+    const channel = Object.values(
+      withSlack.resource.aws_chatbot_slack_channel_configuration as Record<string, Json>,
+    )[0];
+    expect(channel.logging_level).toBe('ERROR');
+    expect(channel.depends_on).toContain(`aws_cloudwatch_log_group.${groupId}`);
+    const report = checkTerraform(withSlack);
+    expect(report.findings.map(formatFinding)).toEqual([]);
+    expect(report.tally.find((t) => t.ruleId === 'BYODKIM-LOG3')).toMatchObject({ compliant: 1 });
   });
 });
 

@@ -240,7 +240,7 @@ describe('BYODKIM-LOG2 LambdaLogGroupDeclared', () => {
   });
 });
 
-describe('BYODKIM-LOG3 ChatbotLogGroupDeclared (a warning)', () => {
+describe('BYODKIM-LOG3 ChatbotLogGroupDeclared', () => {
   const channel = (scope: Construct, loggingLevel?: string) =>
     new ChatbotSlackChannelConfiguration(scope, 'Slack', {
       configurationName: 'mail-alarms',
@@ -249,24 +249,48 @@ describe('BYODKIM-LOG3 ChatbotLogGroupDeclared (a warning)', () => {
       slackTeamId: 'T0123',
       ...(loggingLevel !== undefined ? { loggingLevel } : {}),
     });
+  const logGroup = (scope: Construct, extra: Partial<ConstructorParameters<typeof CloudwatchLogGroup>[2]> = {}) =>
+    new CloudwatchLogGroup(scope, 'ChatbotLogs', { name: '/aws/chatbot/mail-alarms', retentionInDays: 30, ...extra });
 
-  it('Noncompliance: a channel that logs to a log group Chatbot would create in us-east-1', () => {
+  it('Noncompliance 1: a channel that logs to a log group Chatbot would create in us-east-1 (an error)', () => {
     expect(findings(chatbotLogGroupDeclared, (s) => channel(s, 'ERROR'))).toEqual([
       expect.objectContaining({
         ruleId: 'BYODKIM-LOG3',
-        severity: 'warning',
+        severity: 'error',
         address: 'aws_chatbot_slack_channel_configuration.Slack',
         reason: expect.stringMatching(/^logging_level ERROR writes to \/aws\/chatbot\/mail-alarms \(us-east-1\)/),
       }),
     ]);
   });
 
-  it('Compliance: no logging, or the log group declared', () => {
+  it('Noncompliance 2: the log group declared in the stack’s region (ap-northeast-1), not where Chatbot writes', () => {
+    expect(
+      findings(chatbotLogGroupDeclared, (s) => {
+        channel(s, 'INFO');
+        logGroup(s);
+      }),
+    ).toEqual([
+      expect.objectContaining({
+        reason:
+          '/aws/chatbot/mail-alarms is declared in ap-northeast-1, but Chatbot writes it in us-east-1: declare it ' +
+          "through a provider (or the resource's region) for us-east-1",
+      }),
+    ]);
+  });
+
+  it('Compliance: no logging, or the log group declared in us-east-1 (resource region or provider alias)', () => {
     expect(findings(chatbotLogGroupDeclared, (s) => channel(s))).toEqual([]);
     expect(
       findings(chatbotLogGroupDeclared, (s) => {
         channel(s, 'INFO');
-        new CloudwatchLogGroup(s, 'ChatbotLogs', { name: '/aws/chatbot/mail-alarms', retentionInDays: 30 });
+        logGroup(s, { region: 'us-east-1' });
+      }),
+    ).toEqual([]);
+    expect(
+      findings(chatbotLogGroupDeclared, (s) => {
+        channel(s, 'ERROR');
+        const east = new AwsProvider(s, 'east', { alias: 'east', region: 'us-east-1' });
+        logGroup(s, { provider: east });
       }),
     ).toEqual([]);
   });
