@@ -200,10 +200,27 @@ export interface MonitoringFunction {
  * identities in the region instead.
  */
 export const MAX_LISTED_IDENTITIES = 50;
+/**
+ * Characters the listed identity ARNs may take in the monitor's policy (the rest of it is under 2,000): a
+ * count alone is not enough, 50 ARNs of 253-character domains would take about 15,000.
+ */
+export const MAX_LISTED_IDENTITY_CHARACTERS = 5_000;
+/** An SES identity ARN but its domain, at its longest: `arn:aws-us-gov:ses:<20>:<12>:identity/` and JSON quotes. */
+const IDENTITY_ARN_OVERHEAD = 64;
 
-/** The resources of the monitor's `ses:GetEmailIdentity`: each identity, or all of them past the limit. */
-export function identityReadResources(identityArns: readonly string[], allIdentitiesArn: string): string[] {
-  return identityArns.length <= MAX_LISTED_IDENTITIES ? [...identityArns] : [allIdentitiesArn];
+/**
+ * The resources of the monitor's `ses:GetEmailIdentity`: each identity, or all of them past
+ * {@link MAX_LISTED_IDENTITIES} identities or (given their `domains`) {@link MAX_LISTED_IDENTITY_CHARACTERS}.
+ */
+export function identityReadResources(
+  identityArns: readonly string[],
+  allIdentitiesArn: string,
+  domains?: readonly string[],
+): string[] {
+  const characters = (domains ?? []).reduce((sum, d) => sum + IDENTITY_ARN_OVERHEAD + d.length, 0);
+  return identityArns.length <= MAX_LISTED_IDENTITIES && characters <= MAX_LISTED_IDENTITY_CHARACTERS
+    ? [...identityArns]
+    : [allIdentitiesArn];
 }
 
 function isTimeZone(zone: string): boolean {
@@ -643,6 +660,7 @@ export class MonitoringSuite extends Construct {
           Resource: identityReadResources(
             domains.map((d) => d.identityArn),
             this.arn('ses', 'identity/*'),
+            domains.map((d) => d.domain),
           ),
         },
         ...publish,

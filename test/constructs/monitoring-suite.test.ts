@@ -493,6 +493,18 @@ describe('the monitor and the report', () => {
     expect(identityReadResources(arns(50), all)).toEqual(arns(50));
     expect(identityReadResources(arns(51), all)).toEqual([all]);
     expect(MAX_LISTED_IDENTITIES).toBe(50);
+    // By size too: 50 long domain names would not fit IAM's 10,240 characters.
+    const long = (n: number) =>
+      Array.from({ length: n }, (_, i) => `${'a'.repeat(60)}.${'b'.repeat(60)}.d${i}.example`);
+    expect(identityReadResources(arns(50), all, long(50))).toEqual([all]);
+    expect(identityReadResources(arns(20), all, long(20))).toEqual(arns(20));
+    expect(
+      identityReadResources(
+        arns(50),
+        all,
+        arns(50).map((_, i) => `d${i}.example`),
+      ),
+    ).toEqual(arns(50));
   });
 
   it('lets the report put items only under pk REPORT', () => {
