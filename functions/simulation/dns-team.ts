@@ -78,6 +78,8 @@ export class SimDnsTeam {
   private readonly lastPublished = new Map<string, readonly string[]>();
   published = 0;
   mistakesMade = 0;
+  /** What the team does, for `simulate`'s trace. */
+  trace?: (domain: string, line: string) => void;
 
   constructor(
     private readonly rng: Prng,
@@ -202,6 +204,10 @@ export class SimDnsTeam {
     }
     const rate = fixing ? (this.options.repeatMistakeRate ?? 0.1) : (this.options.mistakeRate ?? 0.25);
     const mistake = this.rng.chance(rate) ? this.rng.pick(TEAM_MISTAKES) : undefined;
+    this.trace?.(
+      request.domain,
+      `team acts on ${request.id} (${txt.name}${fixing ? ', fixing' : ''}): ${mistake ?? 'correct'}`,
+    );
     this.publish(request, txt, mistake, now);
   }
 
@@ -252,6 +258,27 @@ export class SimDnsTeam {
         set(txt.name, [strings]);
         this.lastPublished.set(request.domain, strings);
         request.correctAt ??= now;
+        this.closeDuplicates(request, now);
+    }
+  }
+
+  /**
+   * The record a request asks for is now in place, exactly: every other open ticket for the same record
+   * (the same name and value — a publication request that an URGENT one for the same key overtook, an
+   * older restore request) is closed as done, its planned answer dropped. A team does not paste a record
+   * again over the live one for a ticket that is already fulfilled.
+   */
+  private closeDuplicates(done: TeamRequest, now: number): void {
+    const value = done.txt!.strings.join('');
+    for (const r of this.requests.values()) {
+      if (r === done || r.domain !== done.domain || r.kind !== 'publish' || !r.txt) continue;
+      if (r.txt.name !== done.txt!.name || r.txt.strings.join('') !== value) continue;
+      if (r.scheduledAt === undefined && r.correctAt !== undefined) continue;
+      r.correctAt ??= now;
+      r.firstAnswerAt ??= now;
+      r.token += 1;
+      r.scheduledAt = undefined;
+      this.trace?.(r.domain, `team closes ${r.id}: the record it asks for is in place (${done.id})`);
     }
   }
 

@@ -398,7 +398,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const people = new SimPeople(peopleRng, world, legacyPairs, schedule);
   const heldUp = new Map<string, number>();
   // Invariant 11: people's changes, the engine's record writes and urgent requests reach the checker.
-  people.onChange = (domain, at, change) => checker.personChanged(domain, at, change);
+  people.onChange = (domain, at, change) => {
+    options.trace?.(domain, at, `person: ${JSON.stringify(change)}`);
+    checker.personChanged(domain, at, change);
+  };
+  if (options.trace) team.trace = (domain, line) => options.trace?.(domain, world.clock.now(), line);
   const upsert = world.route53.upsertTxt.bind(world.route53);
   world.route53.upsertTxt = async (zone, name, strings, ttl) => {
     const written = await upsert(zone, name, strings, ttl);
