@@ -1091,6 +1091,9 @@ export class InvariantChecker {
       const before = change.before;
       if (before.origin !== 'EXTERNAL' || !before.enabled || !before.publicKey || !before.selector) return;
       if (!this.ours(domain, before.publicKey)) return;
+      // Signing with that key is off by an acknowledged command (a disable not yet ended by an enable, or
+      // the key's revoke): byodkim owes no signing with it — invariant 10 holds SES to the command instead.
+      if (this.signingForbidden(domain, before.publicKey)) return;
       const same =
         identity?.origin === 'EXTERNAL' &&
         identity.enabled &&
@@ -1127,6 +1130,13 @@ export class InvariantChecker {
       runsBefore: this.runsStarted,
     });
     this.reactions.set(domain, list);
+  }
+
+  /** Invariant 10's obligations in force: an acknowledged disable not ended, or a revoke of `publicKey`. */
+  private signingForbidden(domain: string, publicKey: string): boolean {
+    return (this.obligations.get(domain) ?? []).some((o) =>
+      o.action === 'disable' ? o.endedAt === undefined : o.publicKey === publicKey,
+    );
   }
 
   /** Invariant 11: a change of the domain that endangered signing is waiting for the engine's reaction. */
