@@ -88,10 +88,10 @@ function brokenLink({ file, target }: Link): string | undefined {
 
 /**
  * Paths of the tree a page names in backticks (`functions/core/spec.ts`, `docs/`, `main.ts`) that do not
- * exist. Placeholders (`envs/<env>.ts`) are not paths. Folders announced for the runtime issue are listed
- * in `ANNOUNCED`.
+ * exist. Placeholders (`envs/<env>.ts`) are not paths. Paths that exist only once a command made them are
+ * listed in `ANNOUNCED`: `docs/api/`, which `npm run docs` generates and git ignores.
  */
-const ANNOUNCED = new Set(['functions/handlers/']);
+const ANNOUNCED = new Set(['docs/api/']);
 
 function missingPaths(file: string): string[] {
   const missing: string[] = [];
