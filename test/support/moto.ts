@@ -6,8 +6,12 @@
  * No test skips when moto is missing: `startMoto` fails with what to install instead, so a machine without
  * it shows a red suite, not a silently smaller one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export interface Moto {
   /** `http://127.0.0.1:<port>`: give it to a client as `endpoint`, or to the runtime as AWS_ENDPOINT_URL. */
@@ -56,12 +60,57 @@ async function ready(endpoint: string, child: ChildProcess, output: () => string
   throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms:\n${output()}`);
 }
 
+/**
+ * The program to start: `moto_server` as found on PATH, or — when that is a pyenv shim (a bash script that
+ * runs `pyenv exec`, which costs about a second of start-up under load, in every test file) — the script it
+ * leads to, asked of `pyenv which` once and remembered in the temporary directory for the next test files
+ * (keyed by the shim and PYENV_VERSION; a remembered path that no longer exists is asked again). Anything
+ * unexpected falls back to `moto_server` itself.
+ */
+function motoServerProgram(): string {
+  const shim = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir !== '')
+    .map((dir) => path.join(dir, 'moto_server'))
+    .find((file) => existsSync(file));
+  if (!shim) return 'moto_server'; // spawn then fails with ENOENT: the error says what to install
+  let head: string;
+  try {
+    head = readFileSync(shim, 'utf8').slice(0, 4000);
+  } catch {
+    return shim;
+  }
+  if (!/pyenv"? exec/.test(head)) return shim;
+  const key = createHash('sha256')
+    .update(`${shim}\n${process.env.PYENV_VERSION ?? ''}\n${head}`)
+    .digest('hex')
+    .slice(0, 16);
+  const remembered = path.join(tmpdir(), `byodkim-moto-server-${key}`);
+  try {
+    const program = readFileSync(remembered, 'utf8').trim();
+    if (program !== '' && existsSync(program)) return program;
+  } catch {
+    // not remembered yet
+  }
+  try {
+    const program = execFileSync('pyenv', ['which', 'moto_server'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    if (program === '' || !existsSync(program)) return shim;
+    writeFileSync(remembered, `${program}\n`);
+    return program;
+  } catch {
+    return shim;
+  }
+}
+
 /** Starts moto_server on a free loopback port and waits until it answers. */
 export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   let log = '';
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(motoServerProgram(), ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
     // Its own process group: moto_server may be a shim that starts Python as a child, and stop() must end both.
