@@ -87,9 +87,39 @@ describe('a lost key in delegated mode', () => {
 
 describe('byodkim simulate', () => {
   it('does not report a replay violation for a domain whose last run failed before the simulation ended', async () => {
-    // Seed 2: a domain's last run failed at 18:23 and could not record its failure; work was due at the end.
+    // Found with seed 2 (20 domains, 500 days, external, faults 0.2: a minute of CPU), where one domain's last
+    // run failed at 18:23 and could not record its failure, with work due at the end. That world no longer
+    // reaches the case with today's engine (it passes without the fix). The property depends not on the
+    // world's size but on last runs failing while work is due: here every AWS call fails in the last 3 days of
+    // a 10-day world, so the domains end on failed runs with work due (invariant 7 is reported for this when
+    // the end-of-run replay is not preceded by a fault-free run).
     const { simulate } = await import('../../../functions/simulation/simulate');
-    const report = await simulate({ domains: 20, days: 500, dnsMode: 'external', faults: 0.2, seed: 2 });
+    const days = 10;
+    const end = Date.UTC(2026, 0, 5) + days * DAY_MS;
+    let failedAtEnd = 0;
+    const report = await simulate({
+      domains: 4,
+      days,
+      dnsMode: 'external',
+      faults: 0.2,
+      seed: 2,
+      start: Date.UTC(2026, 0, 5),
+      adjustWorld: (world) => {
+        const random = world.faults;
+        world.faults = {
+          fault: (service, method) => {
+            const now = world.clock.now();
+            if (now >= end - 3 * DAY_MS && now < end) {
+              failedAtEnd += 1;
+              return 'server-error';
+            }
+            return random.fault(service, method);
+          },
+          tookEffect: () => random.tookEffect(),
+        };
+      },
+    });
+    expect(failedAtEnd).toBeGreaterThanOrEqual(4 * 2);
     expect(report.violations.byInvariant).toEqual({});
     expect(report.unsignedMinutes).toBe(0);
   });
