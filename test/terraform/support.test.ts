@@ -13,6 +13,7 @@ import {
 } from '../support/moto-terraform-proxy';
 import {
   cliConfig,
+  diagnosticsByStack,
   endpointForType,
   findProviderMirror,
   pointAtMoto,
@@ -88,6 +89,74 @@ describe('test support: Terraform', () => {
     expect(() => pointAtMoto(unknown, { endpoint: 'http://127.0.0.1:1', accountId: '123456789012' })).toThrow(
       'aws_appsync_api: no AWS service known for this type',
     );
+  });
+
+  it('hands each stack the diagnostics of the combined validation that name its files: its errors fail it, not the others', () => {
+    const stacks = [
+      { name: 'byodkim-dev', dir: '/w/cdktf.out/stacks/byodkim-dev' },
+      { name: 'byodkim-stg', dir: '/w/cdktf.out/stacks/byodkim-stg' },
+    ];
+    const at = (filename: string) => ({ filename, start: { line: 1 } });
+    const split = diagnosticsByStack(
+      {
+        valid: false,
+        error_count: 2,
+        warning_count: 3,
+        diagnostics: [
+          {
+            severity: 'warning',
+            summary: 'Backend configuration ignored',
+            range: at('../cdktf.out/stacks/byodkim-dev/cdk.tf.json'),
+          },
+          {
+            severity: 'warning',
+            summary: 'Backend configuration ignored',
+            range: at('../cdktf.out/stacks/byodkim-stg/cdk.tf.json'),
+          },
+          {
+            severity: 'error',
+            summary: 'Extraneous JSON object property',
+            range: at('../cdktf.out/stacks/byodkim-stg/cdk.tf.json'),
+          },
+          {
+            severity: 'warning',
+            summary: 'Deprecated attribute',
+            range: at('../cdktf.out/stacks/byodkim-dev/cdk.tf.json'),
+          },
+          { severity: 'error', summary: 'Module not installed' },
+        ],
+      },
+      '/w/validate',
+      stacks,
+    );
+    expect(
+      split.map(({ name, result }) => ({
+        name,
+        ...result,
+        diagnostics: result.diagnostics.map((d) => `${d.severity} ${d.summary} ${d.range?.filename ?? '-'}`),
+      })),
+    ).toEqual([
+      {
+        name: 'byodkim-dev',
+        valid: false,
+        error_count: 1,
+        warning_count: 1,
+        diagnostics: ['warning Deprecated attribute cdk.tf.json', 'error Module not installed -'],
+      },
+      {
+        name: 'byodkim-stg',
+        valid: false,
+        error_count: 2,
+        warning_count: 0,
+        diagnostics: ['error Extraneous JSON object property cdk.tf.json', 'error Module not installed -'],
+      },
+    ]);
+    const clean = diagnosticsByStack(
+      { valid: true, error_count: 0, warning_count: 0, diagnostics: [] },
+      '/w/validate',
+      stacks,
+    );
+    expect(clean.map(({ result }) => result.valid)).toEqual([true, true]);
   });
 
   it("corrects moto's SES v2 GetConfigurationSet answer to the shape AWS returns, and nothing else", () => {
