@@ -107,6 +107,15 @@ function motoServerProgram(): string {
 
 /** Starts moto_server on a free loopback port and waits until it answers. */
 export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
+  return (await launchMoto(timeoutMs)).ready;
+}
+
+/**
+ * Starts moto_server on a free loopback port and resolves as soon as its process is spawned; `ready` resolves
+ * once it answers (or rejects, as startMoto does). A file can do synchronous work while Python boots (a
+ * second or more): `const launched = await launchMoto(); try { synth() } finally { moto = await launched.ready }`.
+ */
+export async function launchMoto(timeoutMs = 30_000): Promise<{ readonly ready: Promise<Moto> }> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   let log = '';
@@ -132,8 +141,10 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  await Promise.race([ready(endpoint, child, () => log, timeoutMs), spawnError]);
-  return {
+  const answering = Promise.race([ready(endpoint, child, () => log, timeoutMs), spawnError]).then((): Moto => moto);
+  // Awaited by the caller once its own work is done; a failure meanwhile is not an unhandled rejection.
+  answering.catch(() => undefined);
+  const moto: Moto = {
     endpoint,
     clientConfig: {
       endpoint,
@@ -163,4 +174,5 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
       child.stderr?.destroy();
     },
   };
+  return { ready: answering };
 }
