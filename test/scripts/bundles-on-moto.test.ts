@@ -56,7 +56,7 @@ import { LAMBDA_ENV, POWERTOOLS_ENV, STATE_TABLE, parseWorkerPayload } from '../
 import { synthesize } from '../../main';
 import { startE2eProxy, type E2eProxy } from '../support/aws-e2e-proxy';
 import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../support/dns-test-server';
-import { MOTO_REGION, startMoto, type Moto } from '../support/moto';
+import { launchMoto, MOTO_REGION, type Moto } from '../support/moto';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -177,12 +177,17 @@ describe('the bundled handlers on moto, with the environment Terraform gives the
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'byodkim-bundles-moto-'));
-    stack = synthesizeDev(path.join(dir, 'out'));
-    [moto, dns] = await Promise.all([
-      startMoto(),
-      // What the Lambdas' DNS would show before anyone published: nothing under the domains.
-      startTestDnsServer({ role: 'authoritative', zones: ['example.com', 'example.org', 'example.net'], records }),
-    ]);
+    // moto_server boots (a second or more of Python, in its own process) while the stack is synthesized.
+    const launched = await launchMoto();
+    try {
+      stack = synthesizeDev(path.join(dir, 'out'));
+    } finally {
+      [moto, dns] = await Promise.all([
+        launched.ready,
+        // What the Lambdas' DNS would show before anyone published: nothing under the domains.
+        startTestDnsServer({ role: 'authoritative', zones: ['example.com', 'example.org', 'example.net'], records }),
+      ]);
+    }
     ses = await startE2eProxy({ target: moto.endpoint, dnsServer: dns.address, now: () => Date.now() + clockOffsetMs });
     const config = moto.clientConfig;
     const refs: Record<string, string> = {};
