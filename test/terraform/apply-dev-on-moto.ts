@@ -5,7 +5,7 @@
  * after the other: ~77 s of waiting by itself; 117–241 s in all measured on the shared 2-core machine,
  * against the suite's 3-minute budget; with the bundles run after it, 172 s). Run it by hand:
  *
- *     npm run bundle && node -r ./scripts/ts-require.cjs test/terraform/apply-dev-on-moto.ts
+ *     npm run test:apply      (.ci/run runs it after npm test)
  *
  * It goes through test/support/moto-terraform-proxy.ts, which corrects what moto 5.2 answers wrongly
  * (SES v2 `GetConfigurationSet`; SQS `RedriveAllowPolicy`, accepted but never returned). The stack is the
