@@ -49,21 +49,6 @@ export function signingPathBreak(ctx: Ctx): SigningPathBreak | undefined {
 }
 
 /**
- * The active key's record could not be looked at on every authoritative server in this run (a lookup
- * failed or timed out): a person may have deleted or edited it, and this
- * run cannot tell. Looked at again within `signingRepairPollMs`, even while backing off — a run that saw
- * nothing must not leave a broken record unseen for the rest of the backoff (up to 6 h).
- */
-export function activeRecordUnseen(ctx: Ctx): boolean {
-  const { spec, state, obs } = ctx;
-  if (state.switching || awaitingCnames(ctx)) return false;
-  const key = activeKey(state);
-  if (!key || key.publicKey === undefined || key.compromisedAt !== undefined) return false;
-  const check = checkRecord(spec, key, obs);
-  return !check.authoritativeOk && !check.unobserved && check.diagnosis.code === 'lookup-failed';
-}
-
-/**
  * The recorded state shows a repair of the active signing path under way (a repair switch, a record
  * written again within the day, SES waiting for a repaired record, an urgent request to the DNS team):
  * a run that fails before it could observe anything is retried within minutes, not after the backoff.

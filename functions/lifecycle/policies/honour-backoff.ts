@@ -1,6 +1,6 @@
 import { wait, type Ctx, type Policy } from '../policy';
-import { backoffDelayMs, signingRepairPollMs } from '../protocol';
-import { activeRecordUnseen, signingPathBreak } from '../signing-path';
+import { backoffDelayMs } from '../protocol';
+import { signingPathBreak } from '../signing-path';
 
 /** The wait after failures, or undefined when the backoff is over (or there were none). */
 function backingOff({ state, now }: Ctx): ReturnType<Policy['run']> {
@@ -24,13 +24,7 @@ export const honourBackoff: Policy = {
   run: (ctx) => {
     if (ctx.state.switching?.reason === 'compromise') return undefined;
     if (signingPathBreak(ctx) !== undefined) return undefined;
-    const verdict = backingOff(ctx);
-    // The active record could not be seen: look again within minutes, not at the end of the backoff.
-    if (verdict && 'wait' in verdict && activeRecordUnseen(ctx)) {
-      const poll = ctx.now + signingRepairPollMs(ctx.spec);
-      return wait(verdict.wait.message, Math.min(verdict.wait.until ?? poll, poll));
-    }
-    return verdict;
+    return backingOff(ctx);
   },
 };
 

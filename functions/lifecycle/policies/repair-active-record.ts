@@ -5,7 +5,6 @@ import { checkRecord, lookupName, type RecordCheck } from '../observations';
 import { act, awaitingCnames, stored, wait, writable, type Ctx, type Policy, type Verdict } from '../policy';
 import { graceEndsAt, propagationSoakMs, rotationDueAt, SES_PENDING_POLL_MS, signingRepairPollMs } from '../protocol';
 import { recordBroken, repairRecord } from '../record-repair';
-import { activeRecordUnseen } from '../signing-path';
 import { activeKey, rollbackCandidate, withKey, withSwitchTo, type KeyRecord } from '../state';
 
 /**
@@ -94,9 +93,6 @@ export const repairActiveRecord: Policy = {
 function followUp(ctx: Ctx, key: KeyRecord, check: RecordCheck): Verdict {
   const { spec, state, obs, now } = ctx;
   const poll = now + signingRepairPollMs(spec);
-  // Not seen on every authoritative server in this run (a lookup failed): look again within minutes.
-  if (activeRecordUnseen(ctx))
-    return wait(`the record of ${key.selector} could not be looked up on every authoritative server`, poll);
   if (key.restoreRequest) {
     if (!check.verified) return wait(`the record of ${key.selector} is back; waiting for every resolver`, poll);
     return act(
