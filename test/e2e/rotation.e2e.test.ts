@@ -42,7 +42,12 @@ import { NetworkDnsObserver } from '../../functions/adapters/dns-observer';
 import { DynamoDbStateStore } from '../../functions/adapters/dynamodb';
 import { SecretsManagerKeyStore } from '../../functions/adapters/secrets-manager';
 import { planDomains } from '../../functions/handlers/planner';
-import { createPlannerRuntime, createWorkerRuntime, type WorkerRuntime } from '../../functions/handlers/runtime';
+import {
+  createPlannerRuntime,
+  createWorkerRuntime,
+  type PlannerRuntime,
+  type WorkerRuntime,
+} from '../../functions/handlers/runtime';
 import { work } from '../../functions/handlers/worker';
 import { decide } from '../../functions/lifecycle/decide';
 import { observe } from '../../functions/lifecycle/reconciler';
@@ -58,7 +63,7 @@ import { synthesize } from '../../main';
 import { startE2eProxy, type E2eProxy } from '../support/aws-e2e-proxy';
 import { startTestDnsServer, type TestDnsServer, type ZoneNode } from '../support/dns-test-server';
 import { createStateTable } from '../support/state-table';
-import { MOTO_REGION, startMoto, type Moto } from '../support/moto';
+import { launchMoto, MOTO_REGION, type Moto } from '../support/moto';
 
 jest.setTimeout(120_000);
 
@@ -80,6 +85,10 @@ let recursive: TestDnsServer;
 const records: Record<string, ZoneNode> = {};
 let env: Record<string, string>;
 let worker: WorkerRuntime;
+/** The planner's runtime: one per container, as the Lambda keeps it (functions/handlers/planner.ts, perContainer). */
+let planner: PlannerRuntime;
+/** The Terraform of every environment, synthesized while moto_server boots (scanned for key material at the end). */
+const terraform: string[] = [];
 let route53: Route53Client;
 let sqs: SQSClient;
 let workQueueUrl: string;
@@ -236,7 +245,6 @@ async function recordRuns(from: number): Promise<void> {
 
 /** One scheduled run: the planner enqueues every domain, the worker takes the SQS batch. */
 async function scheduledRun(): Promise<void> {
-  const planner = createPlannerRuntime(env);
   await planDomains(planner);
   for (;;) {
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: workQueueUrl, MaxNumberOfMessages: 10 }));
@@ -292,7 +300,9 @@ async function adoptEasyDkimIdentity(domain: string): Promise<void> {
   await proxy.observe(domain, 'Easy DKIM identity exists');
 }
 
-const stateStore = () => new DynamoDbStateStore({ tableName: TABLE });
+// One store (one SDK client, its connections kept) for the whole file, made once the environment points at the proxy.
+let states: DynamoDbStateStore | undefined;
+const stateStore = () => (states ??= new DynamoDbStateStore({ tableName: TABLE }));
 const keyStore = () => new SecretsManagerKeyStore({ prefix: PREFIX, kmsKeyId: 'unused' });
 
 /**
@@ -504,8 +514,33 @@ async function collectKeys(): Promise<void> {
 let stdoutSpy: jest.SpyInstance;
 let stderrSpy: jest.SpyInstance;
 
+/** Every environment's stack as `synthesize()` writes it: the cdk.tf.json texts. */
+function synthesizeEveryEnvironment(): void {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'byodkim-e2e-synth-'));
+  try {
+    expect(synthesize(environments, { outdir, stderr: () => undefined })).toBe(0);
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir)) {
+        const file = path.join(dir, entry);
+        if (statSync(file).isDirectory()) walk(file);
+        else if (entry.endsWith('.json')) terraform.push(readFileSync(file, 'utf8'));
+      }
+    };
+    walk(outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 beforeAll(async () => {
-  moto = await startMoto();
+  // The synthesis reads no state and no key (the same sources give the same Terraform): done here, while
+  // moto_server boots, and scanned after the rotations for every key they generated.
+  const launched = await launchMoto();
+  try {
+    synthesizeEveryEnvironment();
+  } finally {
+    moto = await launched.ready;
+  }
   authoritative = await startTestDnsServer({ role: 'authoritative', zones: [R53_DOMAIN, EXT_DOMAIN], records });
   recursive = await startTestDnsServer({ role: 'recursive', records });
   route53 = new Route53Client(moto.clientConfig);
@@ -575,6 +610,7 @@ beforeAll(async () => {
     [LAMBDA_ENV.dnsTeamSender]: 'byodkim@example.com',
   };
   Object.assign(process.env, env);
+  planner = createPlannerRuntime(env);
   worker = createWorkerRuntime(env, {
     clock,
     dnsObserver: new NetworkDnsObserver({
@@ -731,21 +767,6 @@ describe('no key material anywhere', () => {
     }
     captured.sns.push(...opsMessages);
     await dnsTeamWorks();
-    const outdir = mkdtempSync(path.join(tmpdir(), 'byodkim-e2e-synth-'));
-    const terraform: string[] = [];
-    try {
-      expect(synthesize(environments, { outdir, stderr: () => undefined })).toBe(0);
-      const walk = (dir: string): void => {
-        for (const entry of readdirSync(dir)) {
-          const file = path.join(dir, entry);
-          if (statSync(file).isDirectory()) walk(file);
-          else if (entry.endsWith('.json')) terraform.push(readFileSync(file, 'utf8'));
-        }
-      };
-      walk(outdir);
-    } finally {
-      rmSync(outdir, { recursive: true, force: true });
-    }
     expect(terraform.length).toBeGreaterThanOrEqual(environments.length);
     const sources: Record<string, string[]> = {
       stdout: captured.stdout,
