@@ -13,9 +13,17 @@ import {
   zoneFileLine,
 } from '../../../functions/dkim/record';
 import { ValidationError } from '../../../functions/core/errors';
-import { testKey } from './fixtures';
 
-const keys = [testKey(2048).publicKey, testKey(2048, 'b').publicKey, testKey(1024).publicKey];
+/**
+ * Real RSA public keys (SubjectPublicKeyInfo, base64 DER: two of 2048 bits, one of 1024), generated once with
+ * node:crypto and written here: formatting and parsing a record only reads the key's text, and generating
+ * them at every run cost more CPU (about 1.5 s on the shared 2-core machine) than all the properties below.
+ */
+const keys = [
+  'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu9eymuJPI6sOUYV4xFSMKjQFPTOEYCff6M2OSvYWziHxs1j4+ccjUWjID/aStjszB5c6b26rOawBk0QSc5z6bfhRfqgNIpCthneHns1hf68h5f9o/KffrToGI3FR9jG73urkPEIqkmqDkDPNldRFlbBgCCF7jUanAHW4/qMVYaNlhgrYH4u+nmGHof505jpR2DMHmX6KRNY1VZp3D2rBNJwx1hoAu35PZya0TTcJcUtqIiMWgciVkmUut29VZpgDBzgNKSYzjOkeFd+OlNt413nhP1WfiGcggOC7Ez70l5v47WrOgEWv/GhN2PaNrWu5EnzMmMV4zv19V91pb9mY0wIDAQAB',
+  'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAouMIKHMDuab3NSX+1mX01ju5PKGu6ml+QIe/GlRGvm8+zRPbyMtI4XDAwctJk02O2HDeq4+p0nHTCyuPyQ/miqnSO46efWqhrenCR+bxl5otwW2SAQ89UzxJpJyF8+gLwYrIkoWpszVQQ8bPqy8/sa9+Xp4FesUzwoUu7/A/qjgwxYjyrCA8L+SqYB8b4VVGXA5VIn8g37j8eYrnOHrsP+0VeCm0T7srmvxv3ZAnmlVFZZAC4k8IzctTeJRUeYj9F/udFiYLUp+Yx5fWbIqvj8VcNH1kWZx1AcP/XYK2/+14EecSp//PepoULwpJSbFgDMHOD2gB6rsd7n/4Xp3LTwIDAQAB',
+  'MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCq4whcOogpFu5Uwb9McjUdnDI5CM4ZDynFcqiFIRwcmLDPmI7MBnPRoYbAm4/cdegTFQn/lLW40BHPtv8YTf/4GZVnPeJdM7vJUvHd2S04DXVYzbKm22VE9elRq6LqnfdfkB9kAj6gnm53ZGSpxc+mbRfzSkkXd8OkuFeMzcNIoQIDAQAB',
+];
 /** Printable ASCII of any length from 0 to 4000, lengths spread evenly (fast-check favours short strings). */
 const ascii = fc.integer({ min: 0, max: 4000 }).chain((n) => fc.string({ minLength: n, maxLength: n }));
 const anyText = fc.string({ unit: 'binary', maxLength: 1500 });
