@@ -181,19 +181,18 @@ afterAll(async () => {
   await Promise.all([moto?.stop(), dns?.close()]);
 });
 
-beforeEach(async () => {
-  await moto.reset();
-  await createStateTable(dynamodb, TABLE);
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const states = new DynamoDbStateStore({ tableName: TABLE, client: dynamodb });
-  await states.save(activeState(ONE, ACTIVE), 0);
-  await states.save(activeState(TWO, ACTIVE), 0);
-  ses.reset();
-  ses.on(SendEmailCommand).callsFake(sesAndReceiptRule);
-  delivery = {};
-});
-
 describe('runCanary', () => {
+  // Only runCanary talks to moto: readCanarySettings' tests need no table, bucket or reset.
+  beforeEach(async () => {
+    await moto.reset();
+    await Promise.all([createStateTable(dynamodb, TABLE), s3.send(new CreateBucketCommand({ Bucket: BUCKET }))]);
+    const states = new DynamoDbStateStore({ tableName: TABLE, client: dynamodb });
+    await Promise.all([states.save(activeState(ONE, ACTIVE), 0), states.save(activeState(TWO, ACTIVE), 0)]);
+    ses.reset();
+    ses.on(SendEmailCommand).callsFake(sesAndReceiptRule);
+    delivery = {};
+  });
+
   it('sends the canary message through the domain configuration set, finds its copy by token and passes it', async () => {
     // Copies of other runs and a stray message are in the bucket already: neither is taken for this run's.
     await s3.send(
