@@ -206,6 +206,12 @@ export interface CheckerContext {
 
 /** Invariant 11: run time on top of the schedule period — a run that failed (throttling, a crash) is retried within minutes. */
 export const REACTION_SLACK_MS = 15 * MINUTE;
+/**
+ * Invariant 11: after a failed run, the engine runs the domain again within this long while a person's
+ * change awaits its reaction (its retry poll is 5 min, external 15; 5 min of slack) — or the failure does
+ * not excuse it.
+ */
+export const RETRY_WITHIN_MS = 20 * MINUTE;
 
 /** What SES was set to just before a person changed it (invariant 11). */
 export interface SesSettings {
@@ -237,6 +243,13 @@ interface ReactionObligation {
   readonly runsBefore: number;
   /** The end of the domain's first run that started after the change and completed. */
   completedAt?: number;
+  /**
+   * Failed runs (throttling, 5xx, timeouts, crashes, lost compare-and-swap) from the change on, each
+   * followed by the next within RETRY_WITHIN_MS, the first before `deadline`: the chain allows until the
+   * end of the run that completes it (`chainEnd`), or `chainUntil` while it is open.
+   */
+  chainUntil?: number;
+  chainEnd?: number;
   reactedAt?: number;
   how?: string;
 }
@@ -618,8 +631,10 @@ export class InvariantChecker {
    * acknowledged before it started are now carried out (invariant 10 holds from here).
    */
   runCompleted(domain: string, run: number, at: number): void {
-    for (const o of this.reactions.get(domain) ?? [])
+    for (const o of this.reactions.get(domain) ?? []) {
       if (o.completedAt === undefined && o.runsBefore < run) o.completedAt = at;
+      if (o.chainUntil !== undefined && o.chainEnd === undefined && at <= o.chainUntil) o.chainEnd = at;
+    }
     const pending = (this.obligations.get(domain) ?? []).filter(
       (o) => o.effectiveFrom === undefined && o.runsBefore < run,
     );
@@ -628,6 +643,23 @@ export class InvariantChecker {
     for (const o of pending) {
       o.effectiveFrom = at;
       this.checks[10] += 1;
+    }
+  }
+
+  /**
+   * Invariant 11: a run of `domain` failed at `at` (throttling, 5xx, timeout, crash, lost compare-and-swap).
+   * A failure before an open obligation's deadline starts a chain of retries; each failure within
+   * RETRY_WITHIN_MS of the previous one continues it. The deadline becomes the end of the first run that
+   * completes within RETRY_WITHIN_MS of the chain's last failure (or that moment, if none does).
+   */
+  runFailed(domain: string, at: number): void {
+    for (const o of this.reactions.get(domain) ?? []) {
+      if (o.reactedAt !== undefined || at < o.at) continue;
+      const open = o.chainUntil !== undefined && o.chainEnd === undefined;
+      if ((open && at <= o.chainUntil!) || at <= o.deadline) {
+        o.chainUntil = at + RETRY_WITHIN_MS;
+        o.chainEnd = undefined;
+      }
     }
   }
 
@@ -1198,7 +1230,9 @@ export class InvariantChecker {
       if (o.reactedAt === undefined && command !== undefined && command >= o.at && command <= o.deadline) continue;
       // Runs that failed (throttling, 5xx, crashes) are retried after their backoff: the deadline is the
       // later of the schedule period (+ slack) and the end of the first run after the change that completed.
-      const deadline = Math.max(o.deadline, o.completedAt ?? Infinity);
+      // A chain of failed runs retried promptly (runFailed) extends it to the run that completes the chain.
+      const chain = o.chainUntil === undefined ? 0 : (o.chainEnd ?? o.chainUntil);
+      const deadline = Math.max(o.deadline, o.completedAt ?? Infinity, chain);
       if (o.reactedAt !== undefined && o.reactedAt <= deadline) {
         this.checks[11] += 1;
         const mode = this.ctx.specOf(domain).dns.kind;
@@ -1211,7 +1245,7 @@ export class InvariantChecker {
           11,
           domain,
           deadline,
-          `${o.what} at ${new Date(o.at).toISOString()}: no reaction by ${new Date(deadline).toISOString()} (${deadline === o.deadline ? `one schedule period and ${REACTION_SLACK_MS / MINUTE} minutes later` : 'the end of the first run after it that completed'})${o.reactedAt !== undefined ? `; the first came at ${new Date(o.reactedAt).toISOString()} (${o.how})` : ''}`,
+          `${o.what} at ${new Date(o.at).toISOString()}: no reaction by ${new Date(deadline).toISOString()} (${deadline === o.deadline ? `one schedule period and ${REACTION_SLACK_MS / MINUTE} minutes later` : deadline === chain ? (o.chainEnd === undefined ? `${RETRY_WITHIN_MS / MINUTE} minutes after a failed run, with no run since` : 'the end of the run that completed after failed runs retried in time') : 'the end of the first run after it that completed'})${o.reactedAt !== undefined ? `; the first came at ${new Date(o.reactedAt).toISOString()} (${o.how})` : ''}`,
         );
         continue;
       }

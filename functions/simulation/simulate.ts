@@ -545,6 +545,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   }
 
   function settle(domain: string, result: ReconcileResult | 'crashed', now: number): number {
+    if (result === 'crashed' || result.outcome === 'failed' || result.outcome === 'conflict')
+      checker.runFailed(domain, world.clock.now());
     if (result === 'crashed') return now + MINUTE_MS; // the Lambda's asynchronous retry
     steps += result.steps.length;
     if (result.outcome === 'failed') failedRuns += 1;
