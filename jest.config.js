@@ -14,7 +14,8 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
-  // The Lambda bundles the stacks deploy (bundles/*.zip), built once per run.
+  // The Lambda bundles the stacks deploy (bundles/*.zip) and the tests' RSA key pairs, made once per run.
   globalSetup: '<rootDir>/scripts/jest-global-setup.cjs',
+  globalTeardown: '<rootDir>/scripts/jest-global-teardown.cjs',
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
 };

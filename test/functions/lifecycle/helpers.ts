@@ -3,6 +3,7 @@
  * test), specs per DNS mode, and a one-domain world driven on a schedule.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { KeyPair } from '../../../functions/lifecycle/ports';
 import { observe, reconcile, type ReconcileResult } from '../../../functions/lifecycle/reconciler';
 import type { OperatorCommand } from '../../../functions/lifecycle/commands';
@@ -13,9 +14,24 @@ import { InvariantChecker, SecretScanner } from '../../../functions/simulation/i
 import type { DomainState } from '../../../functions/lifecycle/state';
 import { SimulatedCrash } from '../../../functions/memory/faults';
 
-const pairs: KeyPair[] = [];
+/**
+ * The run's key pairs, made once by jest's global setup (scripts/jest-global-setup.cjs) and named by
+ * BYODKIM_TEST_KEY_FILE; none when a file runs outside that setup.
+ */
+function runPairs(): KeyPair[] {
+  const file = process.env['BYODKIM_TEST_KEY_FILE'];
+  if (!file || !existsSync(file)) return [];
+  return (JSON.parse(readFileSync(file, 'utf8')) as KeyPair[]).filter(
+    (p) => typeof p.privateKey === 'string' && typeof p.publicKey === 'string',
+  );
+}
 
-/** `n` RSA key pairs in SES form (base64 PKCS#1 DER) and record form (base64 SPKI DER), cached per file. */
+const pairs: KeyPair[] = runPairs();
+
+/**
+ * `n` RSA key pairs in SES form (base64 PKCS#1 DER) and record form (base64 SPKI DER): the run's pairs
+ * first, then new ones made here when a file needs more (or runs without jest's global setup).
+ */
 export function testPairs(n: number): KeyPair[] {
   while (pairs.length < n) {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
