@@ -23,7 +23,7 @@
  * Construct ids (`Planner`, `Worker`, `StateTable`, `WorkQueue`, `Spec<n>` by domain, …) are part of the
  * public contract: renaming one replaces the resource in every user's state.
  */
-import { Annotations, AssetType, TerraformAsset, Token } from 'cdktf';
+import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -54,7 +54,7 @@ import {
   renderedPolicyLength,
   TokenLengths,
 } from './private/policy-size';
-import { defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
+import { bundledFunction, defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
 import { lambdaFunctionName, stateTableName, type LambdaRole } from '../functions/core/resource-names';
 
 export interface DkimRotationScheduleProps {
@@ -773,24 +773,15 @@ export class DkimRotationSchedule extends Construct {
       role: role.name,
       policy: renderPolicy(policy),
     });
-    const asset = new TerraformAsset(this, `${id}Bundle`, {
-      path: options.bundle.file,
-      type: AssetType.FILE,
-      assetHash: options.bundle.sha256Hex,
-    });
-    const fn = new LambdaFunction(this, id, {
-      functionName: options.name,
+    const fn = bundledFunction(this, id, `${id}Bundle`, {
+      name: options.name,
       description: options.description,
-      role: role.arn,
-      runtime: 'nodejs22.x',
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: asset.path,
-      sourceCodeHash: options.bundle.sha256Base64,
+      roleArn: role.arn,
+      bundle: options.bundle,
       memorySize: options.memorySize,
       timeout: options.timeout,
-      reservedConcurrentExecutions: options.reservedConcurrency,
-      environment: { variables: { ...options.environment } },
+      reservedConcurrency: options.reservedConcurrency,
+      environment: options.environment,
       tags: options.tags,
       dependsOn: [logGroup, policyResource],
     });

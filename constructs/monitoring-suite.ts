@@ -26,7 +26,7 @@
  * Construct ids (`Monitor`, `Report`, `AlarmTopic`, `AlarmKey`, `Alarm-<key>`, `Dashboard`, …) are part of
  * the public contract: renaming one replaces the resource in every user's state.
  */
-import { AssetType, Fn, TerraformAsset, Token, type TerraformProvider } from 'cdktf';
+import { Fn, Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { ChatbotSlackChannelConfiguration } from '@cdktf/provider-aws/lib/chatbot-slack-channel-configuration';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
@@ -76,7 +76,7 @@ import { dashboardBody } from './private/monitoring-dashboard';
 import { CHATBOT_LOG_REGION } from './security/rules/chatbot-log-group-declared';
 import { DkimCanary, type DkimCanaryOptions } from './private/dkim-canary';
 import { policyDocument, renderPolicy, trustPolicy, type PolicyDocument, type PolicyStatement } from './private/iam';
-import { defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
+import { bundledFunction, defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './private/lambda-bundle';
 
 export { ALARMS, THRESHOLD_ALARMS, type AlarmKey, type ThresholdAlarm } from './private/monitoring-alarms';
 export { CHATBOT_LOG_REGION };
@@ -1056,25 +1056,16 @@ export class MonitoringSuite extends Construct {
       role: role.name,
       policy: renderPolicy(policy),
     });
-    const asset = new TerraformAsset(this, `${id}Bundle`, {
-      path: options.bundle.file,
-      type: AssetType.FILE,
-      assetHash: options.bundle.sha256Hex,
-    });
-    const fn = new LambdaFunction(this, id, {
-      functionName: options.name,
+    const fn = bundledFunction(this, id, `${id}Bundle`, {
+      name: options.name,
       description: options.description,
-      role: role.arn,
-      runtime: 'nodejs22.x',
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: asset.path,
-      sourceCodeHash: options.bundle.sha256Base64,
+      roleArn: role.arn,
+      bundle: options.bundle,
       memorySize: options.memorySize,
       timeout: options.timeout,
       // One run at a time: a slow run is never overtaken by the next one.
-      reservedConcurrentExecutions: 1,
-      environment: { variables: { ...options.environment } },
+      reservedConcurrency: 1,
+      environment: options.environment,
       tags: options.tags,
       dependsOn: [logGroup, policyResource],
     });

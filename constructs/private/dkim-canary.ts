@@ -31,7 +31,7 @@
  * Construct ids (`Bucket`, `BucketKey`, `RuleSet`, `Rule`, `Function`, …) are part of the public contract:
  * renaming one replaces the resource in every user's state.
  */
-import { AssetType, Fn, TerraformAsset, Token } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import type {
@@ -71,7 +71,7 @@ import type { ByodkimDomain } from '../byodkim-domain';
 import type { DkimRotationSchedule } from '../dkim-rotation-schedule';
 import { ADMIN_ACTIONS } from '../key-store-key';
 import { policyDocument, renderPolicy, trustPolicy, type PolicyDocument, type PolicyStatement } from './iam';
-import { defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './lambda-bundle';
+import { bundledFunction, defaultBundleDirectory, readLambdaBundle, type LambdaBundle } from './lambda-bundle';
 
 /** The regions where SES receives mail (the receipt rule, the bucket and its key live there). */
 export const SES_RECEIVING_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const;
@@ -595,24 +595,15 @@ export class DkimCanary extends Construct {
     this.bundle = readLambdaBundle(props.bundleDirectory ?? defaultBundleDirectory(), 'canary', (m) =>
       fail(`bundle: ${m}`, 'bundleDirectory'),
     );
-    const asset = new TerraformAsset(this, 'Bundle', {
-      path: this.bundle.file,
-      type: AssetType.FILE,
-      assetHash: this.bundle.sha256Hex,
-    });
-    this.function = new LambdaFunction(this, 'Function', {
-      functionName,
+    this.function = bundledFunction(this, 'Function', 'Bundle', {
+      name: functionName,
       description: 'byodkim: DKIM signature canary (sends through SES, verifies what recipients see)',
-      role: this.role.arn,
-      runtime: 'nodejs22.x',
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: asset.path,
-      sourceCodeHash: this.bundle.sha256Base64,
+      roleArn: this.role.arn,
+      bundle: this.bundle,
       memorySize: 512,
       timeout: waitSeconds + FUNCTION_MARGIN_SECONDS,
-      reservedConcurrentExecutions: 1,
-      environment: { variables: { ...this.environmentVariables } },
+      reservedConcurrency: 1,
+      environment: this.environmentVariables,
       tags,
       dependsOn: [this.logGroup, policyResource],
     });

@@ -7,6 +7,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
+import type { Construct } from 'constructs';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 
 /** The repository (or installed package) root: the nearest folder above this file with a package.json. */
 function packageRoot(): string {
@@ -45,4 +48,52 @@ export function readLambdaBundle(directory: string, handler: string, fail: (mess
     sha256Base64: createHash('sha256').update(bytes).digest('base64'),
     sha256Hex: createHash('sha256').update(bytes).digest('hex'),
   };
+}
+
+/** What differs between byodkim's Lambdas; the rest (Node.js 22 on arm64, `index.handler`) is the same for all. */
+export interface BundledFunctionProps {
+  readonly name: string;
+  readonly description: string;
+  readonly roleArn: string;
+  readonly bundle: LambdaBundle;
+  readonly memorySize: number;
+  readonly timeout: number;
+  readonly reservedConcurrency: number;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly tags: Record<string, string> | undefined;
+  /** Created first: its log group (so Lambda never creates one without retention or key) and its policy. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/**
+ * A Lambda function deploying `bundle` (copied into the synthesized output as the asset `assetId`, whose
+ * SHA-256 is the `source_code_hash`: an unchanged build gives an empty plan), with construct id `id`.
+ */
+export function bundledFunction(
+  scope: Construct,
+  id: string,
+  assetId: string,
+  props: BundledFunctionProps,
+): LambdaFunction {
+  const asset = new TerraformAsset(scope, assetId, {
+    path: props.bundle.file,
+    type: AssetType.FILE,
+    assetHash: props.bundle.sha256Hex,
+  });
+  return new LambdaFunction(scope, id, {
+    functionName: props.name,
+    description: props.description,
+    role: props.roleArn,
+    runtime: 'nodejs22.x',
+    architectures: ['arm64'],
+    handler: 'index.handler',
+    filename: asset.path,
+    sourceCodeHash: props.bundle.sha256Base64,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    reservedConcurrentExecutions: props.reservedConcurrency,
+    environment: { variables: { ...props.environment } },
+    tags: props.tags,
+    dependsOn: props.dependsOn,
+  });
 }
