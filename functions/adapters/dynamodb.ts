@@ -269,7 +269,13 @@ export function parseStateItem(domain: string, item: Record<string, AttributeVal
   return state;
 }
 
-async function listKind(client: DynamoDBClient, tableName: string, kind: string, pageSize?: number): Promise<string[]> {
+/** The domains of one kind of item (SPEC or STATE), from the sparse kind-index, every page read. */
+export async function listKind(
+  client: DynamoDBClient,
+  tableName: string,
+  kind: string,
+  pageSize?: number,
+): Promise<string[]> {
   const index = STATE_TABLE.kindIndex;
   const domains: string[] = [];
   let start: Record<string, AttributeValue> | undefined;

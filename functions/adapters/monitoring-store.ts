@@ -25,7 +25,7 @@ import { ServiceError } from '../core/errors';
 import type { DomainSpec } from '../core/spec';
 import type { DomainState } from '../lifecycle/state';
 import { awsClientConfig, callAws } from './aws-errors';
-import { parseSpecItem, parseStateItem } from './dynamodb';
+import { listKind, parseSpecItem, parseStateItem } from './dynamodb';
 
 const SERVICE = 'DynamoDB';
 const A = STATE_TABLE.attributes;
@@ -85,32 +85,7 @@ export class DynamoDbMonitorReader {
 
   /** Every configured domain (SPEC items), from the sparse kind-index, every page read. */
   async listDomains(): Promise<string[]> {
-    const index = STATE_TABLE.kindIndex;
-    const domains: string[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page: QueryCommandOutput = await callAws(
-        { service: SERVICE, action: 'Query', resource: `table ${this.tableName} index ${index.name}` },
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: index.name,
-              KeyConditionExpression: '#kind = :kind',
-              ExpressionAttributeNames: { '#kind': index.partitionKey },
-              ExpressionAttributeValues: { ':kind': { S: STATE_TABLE.kinds.spec } },
-              ...(this.pageSize !== undefined ? { Limit: this.pageSize } : {}),
-              ...(start !== undefined ? { ExclusiveStartKey: start } : {}),
-            }),
-          ),
-      );
-      for (const item of page.Items ?? []) {
-        const domain = item[index.sortKey]?.S;
-        if (domain !== undefined) domains.push(domain);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return domains;
+    return listKind(this.client, this.tableName, STATE_TABLE.kinds.spec, this.pageSize);
   }
 
   /**
