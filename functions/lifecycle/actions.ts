@@ -31,6 +31,8 @@ export type DeliveryRef =
   | { readonly kind: 'topic'; readonly topic: string }
   | { readonly kind: 'publication'; readonly keyId: string }
   | { readonly kind: 'revocation'; readonly keyId: string }
+  /** The urgent request to put the active key's record back (`KeyRecord.restoreRequest`). */
+  | { readonly kind: 'restoration'; readonly keyId: string }
   | { readonly kind: 'delegation' };
 
 /** What an executed action returned, recorded into the state by `applyOutcome`. */
@@ -113,6 +115,12 @@ export function applyOutcome(state: DomainState, action: Action, outcome: Action
         ...state,
         delegation: { ...state.delegation, request: { ...state.delegation.request, deliveredAt: now } },
       };
+    }
+    if (ref.kind === 'restoration') {
+      const key = state.keys.find((k) => k.keyId === ref.keyId);
+      if (key?.restoreRequest) {
+        return withKey(state, key.keyId, { restoreRequest: { ...key.restoreRequest, deliveredAt: now } });
+      }
     }
     if (ref.kind === 'publication' || ref.kind === 'revocation') {
       const key = state.keys.find((k) => k.keyId === ref.keyId);

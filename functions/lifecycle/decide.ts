@@ -22,7 +22,7 @@ import type { Ctx, Policy } from './policy';
 import { recordAdoption } from './policies/record-adoption';
 import { holdCompromisedKey } from './policies/hold-compromised-key';
 import { enforceSigningOff } from './policies/enforce-signing-off';
-import { honourBackoff } from './policies/honour-backoff';
+import { honourBackoff, honourBackoffAfterRepairs } from './policies/honour-backoff';
 import { investigateSesFailure } from './policies/investigate-ses-failure';
 import { completeSwitch } from './policies/complete-switch';
 import { repairDrift } from './policies/repair-drift';
@@ -52,7 +52,8 @@ export const POLICIES: readonly Policy[] = [
   // Disabled by the operator or held after a compromise: turn SES signing off. Before the backoff, so
   // that it is retried at every run instead of waiting out up to 32 hours after earlier failures.
   enforceSigningOff,
-  // After failures, nothing below acts until `failure.at + backoffDelayMs(failure)`.
+  // After failures, nothing below acts until `failure.at + backoffDelayMs(failure)` — except the repair of
+  // the active signing path (SES drifted or stopped signing, the active record broken): mail is unsigned.
   honourBackoff,
   // SES reports FAILED: give SES the key again, repair the record, or replace a lost key.
   investigateSesFailure,
@@ -62,6 +63,8 @@ export const POLICIES: readonly Policy[] = [
   repairDrift,
   // The active key's record is wrong on the authoritative servers: write it again or ask for it back.
   repairActiveRecord,
+  // The backoff for everything below (a run let through to repair the signing path repairs only that).
+  honourBackoffAfterRepairs,
   // The new key's record is verified everywhere: after the soak (and approval), switch SES to it.
   activateVerifiedKey,
   // The new key's record is requested: follow Route 53 or the DNS team until it is verified.

@@ -109,6 +109,25 @@ function overdueLines(request: DnsTeamRequest, stage: RequestStage, now: number)
   };
 }
 
+/**
+ * The opening paragraph of an urgent request (empty otherwise): the record of the key SES signs with was
+ * deleted or changed by hand (restore it), or a compromised key's replacement (signing is off until it is
+ * published).
+ */
+function urgentLines(spec: DomainSpec, key: KeyRecord, request: DnsTeamRequest): BilingualText {
+  if (!request.urgent) return { en: '', ja: '' };
+  if (key.state === 'active') {
+    return {
+      en: `URGENT: the DKIM record of selector ${key.selector}, which ${spec.domain} signs its mail with right now, was deleted or changed. Receivers fail DKIM verification of that mail until the record is back. Please restore it exactly as below now (deadline: ${formatJst(request.deadline, 'en')}).\n\n`,
+      ja: `【緊急】${spec.domain} が現在メールの署名に使用しているセレクター ${key.selector} の DKIM レコードが削除または変更されています。レコードが戻るまで、受信側での DKIM 検証が失敗します。至急、以下のとおり元に戻してください（期限: ${formatJst(request.deadline, 'ja')}）。\n\n`,
+    };
+  }
+  return {
+    en: `URGENT: a DKIM key of ${spec.domain} may be compromised. It was revoked and DKIM signing is off until the new key below is published. Please add its record now (deadline: ${formatJst(request.deadline, 'en')}); signing resumes as soon as it is verified.\n\n`,
+    ja: `【緊急】${spec.domain} の DKIM 鍵が漏えいした可能性があるため失効させ、新しい鍵のレコードが登録されるまで DKIM 署名を停止しています。至急、以下のレコードを追加してください（期限: ${formatJst(request.deadline, 'ja')}）。登録を確認でき次第、署名を再開します。\n\n`,
+  };
+}
+
 /** The publication request for a new selector (external mode), or its reminder / resend / escalation. */
 export function changeRequest(
   spec: DomainSpec,
@@ -124,8 +143,9 @@ export function changeRequest(
   const zoneLine = zoneFileLine(name, value, EXTERNAL_RECORD_TTL_SECONDS);
   const prefix = STAGE_PREFIX[stage];
   const overdue = overdueLines(request, stage, now);
+  const urgent = urgentLines(spec, key, request);
   const ja =
-    `${overdue.ja}DNS 管理チーム ご担当者様\n\n` +
+    `${overdue.ja}DNS 管理チーム ご担当者様\n\n${urgent.ja}` +
     `${spec.domain} の DKIM 鍵ローテーションのため、以下の TXT レコードを 1 件追加してください。\n` +
     `既存のレコードは変更・削除しないでください（現在の鍵で署名を続けています）。\n\n` +
     `■ 依頼番号: ${request.id}\n` +
@@ -138,7 +158,7 @@ export function changeRequest(
     `■ 注意: 255 文字で切り捨てない／2 件のレコードに分けない／レコード名にドメインを二重に付けない（${name}.${spec.domain} は誤り）／古い値を再利用しない。\n\n` +
     `■ 完了時のご返信: 件名に「${request.id} 設定完了」と記載してご返信ください。登録は自動で検証し、誤りがあれば内容を具体的にお知らせします。\n`;
   const en =
-    `${overdue.en}Dear DNS team,\n\n` +
+    `${overdue.en}Dear DNS team,\n\n${urgent.en}` +
     `For the DKIM key rotation of ${spec.domain}, please ADD the following TXT record.\n` +
     `Do not change or delete existing records (the current key keeps signing).\n\n` +
     `- Request id: ${request.id}\n` +
@@ -159,8 +179,8 @@ export function changeRequest(
     requestId: request.id,
     selector: key.selector,
     subject: {
-      en: `${prefix.en}DKIM TXT record request ${request.id} for ${spec.domain} (due ${formatJst(request.deadline, 'en')})`,
-      ja: `${prefix.ja}DKIM TXT レコード設定依頼 ${request.id}（${spec.domain}、期限 ${formatJst(request.deadline, 'ja')}）`,
+      en: `${prefix.en}${request.urgent ? 'URGENT ' : ''}DKIM TXT record request ${request.id} for ${spec.domain} (due ${formatJst(request.deadline, 'en')})`,
+      ja: `${prefix.ja}${request.urgent ? '【緊急】' : ''}DKIM TXT レコード設定依頼 ${request.id}（${spec.domain}、期限 ${formatJst(request.deadline, 'ja')}）`,
     },
     body: { en, ja },
   };
@@ -179,8 +199,8 @@ export function correctionRequest(
     ...base,
     kind: 'dns-correction',
     subject: {
-      en: `[Correction needed] DKIM TXT record ${request.id} for ${spec.domain}: ${diagnosis.code}`,
-      ja: `【修正のお願い】DKIM TXT レコード ${request.id}（${spec.domain}）: ${diagnosis.code}`,
+      en: `[Correction needed] ${request.urgent ? 'URGENT ' : ''}DKIM TXT record ${request.id} for ${spec.domain}: ${diagnosis.code}`,
+      ja: `【修正のお願い】${request.urgent ? '【緊急】' : ''}DKIM TXT レコード ${request.id}（${spec.domain}）: ${diagnosis.code}`,
     },
     body: {
       en: `The record published for request ${request.id} is not correct yet:\n\n  ${diagnosis.message.en}\n\nThe correct record, again:\n\n${base.body.en}`,

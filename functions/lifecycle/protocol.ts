@@ -32,6 +32,22 @@ export const CORRECTION_REPEAT_DAYS = 3;
 export const APPROVAL_REMINDER_MS = DAY_MS;
 /** SES FAILED is investigated again after this long if it persists. */
 export const SES_FAILURE_RECHECK_MS = 3 * DAY_MS;
+/**
+ * While the active signing path is being repaired (a record written again, SES given the key again), look
+ * again this often until SES signs verifiably: within the worker's delayed requeue (≤ 15 min). External
+ * mode waits for the DNS team: every 15 minutes.
+ */
+export const SIGNING_REPAIR_POLL_MS = 5 * MINUTE_MS;
+export const SIGNING_REPAIR_POLL_EXTERNAL_MS = 15 * MINUTE_MS;
+/** An urgent DNS-team request (the active record deleted by hand, a compromised key's replacement) is due in this many days. */
+export const URGENT_LEAD_DAYS = 1;
+/** An urgent request past its deadline is escalated again every this many days. */
+export const URGENT_ESCALATION_INTERVAL_DAYS = 1;
+
+/** How often to look again while the active signing path is being repaired. */
+export function signingRepairPollMs(spec: DomainSpec): number {
+  return spec.dns.kind === 'external' ? SIGNING_REPAIR_POLL_EXTERNAL_MS : SIGNING_REPAIR_POLL_MS;
+}
 
 /**
  * Backoff after consecutive failures: transient (throttling, 5xx, timeouts) `5 min × 2^(n−1)` up to 6 h;
@@ -86,7 +102,8 @@ export function followUpDue(
     if (due > request.reminders) return { stage: 'reminder', nextAt: now };
     return { nextAt: reminders.find((t) => t > now) ?? request.deadline };
   }
-  const escalationsDue = Math.floor((now - request.deadline) / (ESCALATION_INTERVAL_DAYS * DAY_MS)) + 1;
+  const interval = (request.urgent ? URGENT_ESCALATION_INTERVAL_DAYS : ESCALATION_INTERVAL_DAYS) * DAY_MS;
+  const escalationsDue = Math.floor((now - request.deadline) / interval) + 1;
   if (escalationsDue > request.escalations) return { stage: 'escalation', nextAt: now };
-  return { nextAt: request.deadline + escalationsDue * ESCALATION_INTERVAL_DAYS * DAY_MS };
+  return { nextAt: request.deadline + escalationsDue * interval };
 }

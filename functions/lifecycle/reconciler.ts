@@ -21,6 +21,7 @@ import { applyOutcome, type Action, type ActionOutcome } from './actions';
 import { decide as defaultDecide, type Decision } from './decide';
 import { backoffDelayMs } from './protocol';
 import { assertKeyForSes } from './ses-key';
+import { retryAfterFailureMs } from './signing-path';
 import type { LifecyclePorts } from './ports';
 import type { DomainSpec } from '../core/spec';
 import { activeKey, initialState, type DomainState } from './state';
@@ -371,12 +372,14 @@ export async function reconcile(
       count,
     });
     ports.metrics.emit({ name: 'ActionFailures', value: 1, unit: 'Count', dimensions: { Domain: domain } });
+    // The observations of this pass, if it got that far (a failure while observing has none).
+    const obs = last.state === base || last.state.version === base.version ? last.obs : undefined;
     const saved = await saveQuietly(ports, { ...base, failure, updatedAt: now }, base.version);
     if (saved === 'conflict') conflicts += 1;
     else if (saved) last = { ...last, state: saved };
     return result('failed', {
       error: { code: error.code, message: error.message, transient },
-      requeueAfterMs: backoffDelayMs(failure),
+      requeueAfterMs: retryAfterFailureMs({ spec, state: base, obs, now }, failure, backoffDelayMs(failure)),
     });
   }
 }

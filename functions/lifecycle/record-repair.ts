@@ -10,11 +10,11 @@
 import type { RecordDiagnosis } from '../dkim/dns-answer';
 import { notify, publishAction, type Action } from './actions';
 import { leadTimeDays, newRequest, reportedRecently } from './dns-team-request';
-import { correctionRequest } from './notifications';
+import { changeRequest, correctionRequest } from './notifications';
 import type { RecordCheck } from './observations';
 import { writable, type Ctx } from './policy';
-import { PROPAGATION_POLL_MS } from './protocol';
-import type { KeyRecord } from './state';
+import { followUpDue, PROPAGATION_POLL_MS, URGENT_LEAD_DAYS } from './protocol';
+import type { DnsTeamRequest, KeyRecord } from './state';
 
 /** The record is wrong on the authoritative servers: seen wrong, not merely unanswered. */
 export function recordBroken(check: RecordCheck): boolean {
@@ -35,6 +35,12 @@ export interface RepairOptions {
   readonly writeRecordedAs: 'repaired' | 'republished';
   /** Send the correction even if the same mistake was reported within CORRECTION_REPEAT_DAYS. */
   readonly correctEvenIfReported?: boolean;
+  /**
+   * The key SES signs with (external mode): its record is broken now, so the DNS team gets an URGENT
+   * request to put it back (`KeyRecord.restoreRequest`: 1-day deadline, reminded, escalated daily, a
+   * wrong answer corrected) instead of a correction of the old publication request.
+   */
+  readonly urgent?: boolean;
 }
 
 export interface RecordRepair {
@@ -64,6 +70,7 @@ export function repairRecord(
         : { route53ChangeId: undefined, route53InSyncAt: undefined };
     return { by: 'write', actions: [publishAction(spec, key)], patch };
   }
+  if (options.urgent) return restoreRecord(ctx, key, diagnosis);
   const request = key.dnsRequest ?? newRequest(key.keyId, now, leadTimeDays(spec));
   if (!options.correctEvenIfReported && reportedRecently(request, diagnosis.code, now)) {
     return { by: 'correction', actions: [], patch: {} };
@@ -73,4 +80,67 @@ export function repairRecord(
     actions: [notify(correctionRequest(spec, key, request, diagnosis, now))],
     patch: { dnsRequest: { ...request, reportedMistake: diagnosis.code, reportedMistakeAt: now } },
   };
+}
+
+/** The id of an urgent request to put a key's record back: `<key id>-restore-<yyyymmddhhmm>`. */
+export function restoreRequestId(key: Pick<KeyRecord, 'keyId'>, now: number): string {
+  return `${key.keyId}-restore-${new Date(now).toISOString().slice(0, 16).replace(/[-T:]/g, '')}`;
+}
+
+/**
+ * External mode, the active key's record is broken: the urgent request to put it back — sent at once,
+ * sent again until delivered, a new mistake corrected (each once within CORRECTION_REPEAT_DAYS), reminded
+ * halfway and escalated at its 1-day deadline and every day after. `writtenUntil`: when to look again.
+ */
+function restoreRecord(ctx: Ctx, key: KeyRecord, diagnosis: RecordDiagnosis): RecordRepair {
+  const { spec, now } = ctx;
+  const ref = { kind: 'restoration', keyId: key.keyId } as const;
+  const open = key.restoreRequest;
+  if (!open) {
+    const request: DnsTeamRequest = {
+      ...newRequest(restoreRequestId(key, now), now, URGENT_LEAD_DAYS),
+      urgent: true,
+      reportedMistake: diagnosis.code,
+      reportedMistakeAt: now,
+    };
+    return {
+      by: 'correction',
+      actions: [notify(changeRequest(spec, key, request, 'initial', now), ref)],
+      patch: { restoreRequest: request },
+    };
+  }
+  if (open.deliveredAt === undefined || open.resendRequested) {
+    return {
+      by: 'correction',
+      actions: [
+        notify(changeRequest(spec, key, open, open.deliveredAt === undefined ? 'initial' : 'resend', now), ref),
+      ],
+      patch: { restoreRequest: { ...open, resendRequested: false } },
+    };
+  }
+  // A different mistake than the one last reported (e.g. the team put the record back wrongly): say what
+  // is wrong now. The same one is followed up by the reminders and the daily escalations.
+  if (open.reportedMistake !== diagnosis.code) {
+    return {
+      by: 'correction',
+      actions: [notify(correctionRequest(spec, key, open, diagnosis, now))],
+      patch: { restoreRequest: { ...open, reportedMistake: diagnosis.code, reportedMistakeAt: now } },
+    };
+  }
+  const due = followUpDue(open, now);
+  if (due.stage === 'reminder') {
+    return {
+      by: 'correction',
+      actions: [notify(changeRequest(spec, key, open, 'reminder', now))],
+      patch: { restoreRequest: { ...open, reminders: open.reminders + 1, lastReminderAt: now } },
+    };
+  }
+  if (due.stage === 'escalation') {
+    return {
+      by: 'correction',
+      actions: [notify(changeRequest(spec, key, open, 'escalation', now))],
+      patch: { restoreRequest: { ...open, escalations: open.escalations + 1, lastEscalationAt: now } },
+    };
+  }
+  return { by: 'correction', actions: [], patch: {}, writtenUntil: due.nextAt };
 }

@@ -64,6 +64,11 @@ export interface DnsTeamRequest {
   readonly reportedMistakeAt?: number;
   /** Set by the `dns-request` operator action: send the request again on the next run. */
   readonly resendRequested?: boolean;
+  /**
+   * An urgent request (a 1-day deadline, escalated every day): the active record was deleted or changed
+   * by hand and mail fails DKIM until it is back, or a compromised key's replacement.
+   */
+  readonly urgent?: boolean;
 }
 
 export interface KeyRecord {
@@ -87,6 +92,11 @@ export interface KeyRecord {
   readonly route53InSyncAt?: number;
   /** External mode: the publication request. */
   readonly dnsRequest?: DnsTeamRequest;
+  /**
+   * External mode, the active key: the URGENT request to put its record back after it was deleted or
+   * changed by hand (1-day deadline, escalated daily). Cleared once the record verifies again.
+   */
+  readonly restoreRequest?: DnsTeamRequest;
   /** First time the record was seen correct everywhere (the propagation soak starts here). */
   readonly dnsVerifiedAt?: number;
   /** `activation: manual`: when an operator approved the switch. */
@@ -110,6 +120,12 @@ export interface KeyRecord {
   readonly recordRepairedAt?: number;
   /** SES reported FAILED for this key and the engine acted on it (so it acts once per episode). */
   readonly sesFailureHandledAt?: number;
+  /**
+   * SES stopped signing with this key because its record was wrong, and the record is being repaired
+   * (written again, or the DNS team asked): since then. SES is given the key again as soon as the record
+   * verifies — SES itself looks again only hourly, and never turns signing back on.
+   */
+  readonly sesAwaitsRecordSince?: number;
 }
 
 /** What SES was doing before byodkim took over the identity (first run). */

@@ -294,12 +294,14 @@ export function recordVerdict(
   };
 }
 
-/** Every DNS-team request still waiting for the team: a key's publication, a revocation, the delegation. */
+/** Every DNS-team request still waiting for the team: a key's publication, a restore, a revocation, the delegation. */
 export function openDnsRequests(state: DomainState): { readonly what: string; readonly request: DnsTeamRequest }[] {
   const open: { what: string; request: DnsTeamRequest }[] = [];
   for (const key of state.keys) {
     if (key.dnsRequest && (key.state === 'dns-requested' || key.state === 'generated'))
       open.push({ what: `publish ${key.selector}`, request: key.dnsRequest });
+    if (key.restoreRequest && key.state === 'active')
+      open.push({ what: `restore ${key.selector}`, request: key.restoreRequest });
     if (key.revocation?.request && key.revocation.confirmedAt === undefined)
       open.push({ what: `revoke ${key.selector}`, request: key.revocation.request });
   }

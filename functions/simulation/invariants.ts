@@ -42,6 +42,19 @@
  *     `runCompleted`) — the command's own invocation may have carried it out already, but a run racing it
  *     (started before, acting after) may undo that, and the next completed run must repair it.
  *
+ * 11. The engine reacts to a person's change that breaks or endangers signing within one schedule period
+ *     (plus `REACTION_SLACK_MS` of run time; when runs fail — throttling, 5xx, crashes — by the end of the
+ *     domain's first run that starts after the change and completes, if that is later) → the driver reports each
+ *     change a person made (`personChanged`: SES's settings as they were just before, or the record name
+ *     deleted or edited); it endangers signing when SES signed with a byodkim key (enabled) and now does
+ *     not (Easy DKIM, another key, signing off), or the record deleted or edited is the one of the key
+ *     SES is set to sign with. The reaction, seen in the world: route53 / delegated — the record's name
+ *     (or its CNAME target) written again (`dnsWritten`: Route 53's calls), or SES set to sign with a
+ *     byodkim key again (or switched to another); external — an URGENT request sent to the DNS team
+ *     (`notified`), or SES set to sign with a byodkim key. An operator command acknowledged in the
+ *     window takes the domain over: the obligation is dropped. Checked only when the driver gives the
+ *     schedule period (`CheckerContext.schedulePeriodMs`).
+ *
  * Each invariant counts the checks it made (`checks`): `finish` reports, as a violation, an invariant
  * that the run should have exercised (e.g. 1 when SES was switched) and that checked nothing.
  */
@@ -50,9 +63,9 @@ import type { CachingResolver, SimDns } from '../memory/dns';
 import type { DomainSpec } from '../core/spec';
 import type { DomainState, KeyState } from '../lifecycle/state';
 
-export type InvariantNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+export type InvariantNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
 
-export const INVARIANTS: readonly InvariantNumber[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+export const INVARIANTS: readonly InvariantNumber[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 
 export interface Violation {
   readonly invariant: InvariantNumber;
@@ -72,6 +85,7 @@ export const INVARIANT_TITLES: Readonly<Record<InvariantNumber, string>> = {
   8: 'a retired selector unpublished or changed during its grace period',
   9: 'a recorded state version that is not the previous one plus one, or an acknowledged command lost',
   10: 'SES signing with a byodkim key after an acknowledged disable, or with a revoked key, a run later',
+  11: "no reaction within a schedule period to a person's change that broke or endangered signing",
 };
 
 /** The checker's own time units (it shares no module with the engine). */
@@ -186,6 +200,58 @@ export interface CheckerContext {
    * engine's back (deleted or edited), not by the engine or on its request. @default never
    */
   readonly changedByPerson?: (name: string, at: number) => boolean;
+  /** The regular schedule's period: invariant 11 gives the engine this long (plus run time) to react. */
+  readonly schedulePeriodMs?: number;
+}
+
+/** Invariant 11: run time on top of the schedule period — a run that failed (throttling, a crash) is retried within minutes. */
+export const REACTION_SLACK_MS = 15 * MINUTE;
+/**
+ * Invariant 11: after a failed run, the engine runs the domain again within this long while a person's
+ * change awaits its reaction (its retry poll is 5 min, external 15; 5 min of slack) — or the failure does
+ * not excuse it.
+ */
+export const RETRY_WITHIN_MS = 20 * MINUTE;
+
+/** What SES was set to just before a person changed it (invariant 11). */
+export interface SesSettings {
+  readonly origin?: string;
+  readonly enabled: boolean;
+  readonly selector?: string;
+  readonly publicKey?: string;
+}
+
+/** A person's change, as the driver reports it (invariant 11). */
+export type PersonChangeReport =
+  | { readonly kind: 'ses'; readonly before: SesSettings }
+  /** `name`: the selector's record name; `where`: what was changed (the CNAME's target in delegated mode). */
+  | { readonly kind: 'dns'; readonly name: string; readonly where: string };
+
+/** Invariant 11: a person's change that endangers signing, and the reaction it needs by `deadline`. */
+interface ReactionObligation {
+  readonly kind: 'ses' | 'dns';
+  readonly domain: string;
+  readonly at: number;
+  readonly deadline: number;
+  readonly what: string;
+  /** Names whose write by the engine counts as the reaction (route53 / delegated). */
+  readonly names: readonly string[];
+  /** The key SES signed with before the change (a switch to another byodkim key also counts for DNS changes). */
+  readonly publicKey: string;
+  readonly external: boolean;
+  /** Runs started before the change: the first run started after it that completes may extend the deadline. */
+  readonly runsBefore: number;
+  /** The end of the domain's first run that started after the change and completed. */
+  completedAt?: number;
+  /**
+   * Failed runs (throttling, 5xx, timeouts, crashes, lost compare-and-swap) from the change on, each
+   * followed by the next within RETRY_WITHIN_MS, the first before `deadline`: the chain allows until the
+   * end of the run that completes it (`chainEnd`), or `chainUntil` while it is open.
+   */
+  chainUntil?: number;
+  chainEnd?: number;
+  reactedAt?: number;
+  how?: string;
 }
 
 export interface KeyAgeSummary {
@@ -306,7 +372,7 @@ function firstMismatch(
 }
 
 function emptyCounts(): Record<InvariantNumber, number> {
-  return { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0, 10: 0 };
+  return { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0, 10: 0, 11: 0 };
 }
 
 /** A byodkim key SES stopped using: its record must stay as it was for the grace period (invariant 8). */
@@ -362,6 +428,14 @@ export class InvariantChecker {
   private readonly obligations = new Map<string, SigningObligation[]>();
   /** Runs started (every domain): a run's number tells whether it started after an acknowledgement. */
   private runsStarted = 0;
+  /** Invariant 11: people's changes that endanger signing, not yet reacted to, per domain. */
+  private readonly reactions = new Map<string, ReactionObligation[]>();
+  /** Invariant 11: the last acknowledged operator command per domain (it takes the domain over). */
+  private readonly lastCommandAt = new Map<string, number>();
+  /** Invariant 11: how long the engine took to react, per obligation reacted to (minutes), by DNS mode. */
+  readonly reactionMinutes: Record<string, number[]> = {};
+  /** Invariant 11: people's changes that endangered signing. */
+  personChangesChecked = 0;
 
   constructor(
     private readonly ctx: CheckerContext,
@@ -513,6 +587,7 @@ export class InvariantChecker {
    */
   commandAcknowledged(domain: string, ack: AcknowledgedCommand): void {
     if (READ_ONLY_COMMANDS.has(ack.action)) return;
+    this.lastCommandAt.set(domain, Math.max(this.lastCommandAt.get(domain) ?? 0, ack.issuedAt));
     this.seen.acks += 1;
     this.acks.push({ domain, ack });
     this.checkAck(domain, ack, ack.issuedAt, 'was acknowledged but is not in the recorded history');
@@ -556,6 +631,10 @@ export class InvariantChecker {
    * acknowledged before it started are now carried out (invariant 10 holds from here).
    */
   runCompleted(domain: string, run: number, at: number): void {
+    for (const o of this.reactions.get(domain) ?? []) {
+      if (o.completedAt === undefined && o.runsBefore < run) o.completedAt = at;
+      if (o.chainUntil !== undefined && o.chainEnd === undefined && at <= o.chainUntil) o.chainEnd = at;
+    }
     const pending = (this.obligations.get(domain) ?? []).filter(
       (o) => o.effectiveFrom === undefined && o.runsBefore < run,
     );
@@ -564,6 +643,23 @@ export class InvariantChecker {
     for (const o of pending) {
       o.effectiveFrom = at;
       this.checks[10] += 1;
+    }
+  }
+
+  /**
+   * Invariant 11: a run of `domain` failed at `at` (throttling, 5xx, timeout, crash, lost compare-and-swap).
+   * A failure before an open obligation's deadline starts a chain of retries; each failure within
+   * RETRY_WITHIN_MS of the previous one continues it. The deadline becomes the end of the first run that
+   * completes within RETRY_WITHIN_MS of the chain's last failure (or that moment, if none does).
+   */
+  runFailed(domain: string, at: number): void {
+    for (const o of this.reactions.get(domain) ?? []) {
+      if (o.reactedAt !== undefined || at < o.at) continue;
+      const open = o.chainUntil !== undefined && o.chainEnd === undefined;
+      if ((open && at <= o.chainUntil!) || at <= o.deadline) {
+        o.chainUntil = at + RETRY_WITHIN_MS;
+        o.chainEnd = undefined;
+      }
     }
   }
 
@@ -840,6 +936,7 @@ export class InvariantChecker {
       for (const [u0, u1] of this.unsignedWithin(domain, segment, a, end)) this.addUnsigned(domain, u0, u1);
     }
     ses.forget(domain, now);
+    if (this.reactions.has(domain)) this.checkReactions(domain, now);
   }
 
   /** Invariant 10 over one piece of SES's signing history. */
@@ -976,6 +1073,7 @@ export class InvariantChecker {
    */
   finish(now: number): void {
     for (const domain of new Set(this.watches.map((w) => w.domain))) this.checkRetired(domain, now);
+    for (const domain of [...this.reactions.keys()]) this.checkReactions(domain, now, true);
     for (const { domain, ack } of this.acks) this.checkAck(domain, ack, now, 'was lost from the recorded history');
     for (const [invariant, reason] of this.unexercised()) {
       this.violate(invariant, '', now, `invariant ${invariant} was checked 0 times although ${reason}`);
@@ -988,6 +1086,7 @@ export class InvariantChecker {
    */
   unexercised(): [InvariantNumber, string][] {
     const { signed, retirements, acks, obligations } = this.seen;
+    const endangering = this.personChangesChecked;
     const switches = this.ctx.ses.switches.length;
     const deletions = this.ctx.keyStore.deletions.length;
     const keys = [...this.ourKeys.values()].reduce((n, set) => n + set.size, 0);
@@ -1003,8 +1102,157 @@ export class InvariantChecker {
       [8, retirements, `${retirements} selector(s) retired`],
       [9, keys + acks, `${acted} and ${acks} command(s) were acknowledged`],
       [10, obligations, `${obligations} disable or revoke command(s) were acknowledged`],
+      [11, endangering, `${endangering} change(s) by people endangered signing`],
     ];
     return expected.filter(([n, count]) => count > 0 && this.checks[n] === 0).map(([n, , reason]) => [n, reason]);
+  }
+
+  /**
+   * Invariant 11: a person changed SES or DNS for `domain` at `at` (reported right after the change). When
+   * it endangers signing, the engine must react by `at + schedulePeriodMs + REACTION_SLACK_MS`.
+   */
+  personChanged(domain: string, at: number, change: PersonChangeReport): void {
+    const period = this.ctx.schedulePeriodMs;
+    if (period === undefined) return;
+    const identity = this.ctx.ses.peek(domain);
+    const spec = this.ctx.specOf(domain);
+    let what: string;
+    let publicKey: string;
+    let names: string[];
+    if (change.kind === 'ses') {
+      const before = change.before;
+      if (before.origin !== 'EXTERNAL' || !before.enabled || !before.publicKey || !before.selector) return;
+      if (!this.ours(domain, before.publicKey)) return;
+      // Signing with that key is off by an acknowledged command (a disable not yet ended by an enable, or
+      // the key's revoke): byodkim owes no signing with it — invariant 10 holds SES to the command instead.
+      if (this.signingForbidden(domain, before.publicKey)) return;
+      const same =
+        identity?.origin === 'EXTERNAL' &&
+        identity.enabled &&
+        identity.tokens[0] === before.selector &&
+        identity.publicKey === before.publicKey;
+      if (same) return;
+      what =
+        identity?.origin !== 'EXTERNAL'
+          ? `SES switched to ${identity?.origin ?? 'nothing'}`
+          : identity.publicKey !== before.publicKey || identity.tokens[0] !== before.selector
+            ? `SES given selector ${identity.tokens[0]} instead of ${before.selector}`
+            : `SES signing turned off (selector ${before.selector})`;
+      publicKey = before.publicKey;
+      names = [recordNameOf(before.selector, domain)];
+    } else {
+      if (identity?.origin !== 'EXTERNAL' || !identity.publicKey || !this.ours(domain, identity.publicKey)) return;
+      const selector = identity.tokens[0]!;
+      if (recordNameOf(selector, domain).toLowerCase() !== change.name.toLowerCase()) return;
+      what = `the record ${change.name} of the selector SES signs with deleted or edited`;
+      publicKey = identity.publicKey;
+      names = [change.name, change.where];
+    }
+    this.personChangesChecked += 1;
+    const list = this.reactions.get(domain) ?? [];
+    list.push({
+      kind: change.kind,
+      domain,
+      at,
+      deadline: at + period + REACTION_SLACK_MS,
+      what,
+      names: [...new Set(names.map((n) => n.toLowerCase()))],
+      publicKey,
+      external: spec.dns.kind === 'external',
+      runsBefore: this.runsStarted,
+    });
+    this.reactions.set(domain, list);
+  }
+
+  /** Invariant 10's obligations in force: an acknowledged disable not ended, or a revoke of `publicKey`. */
+  private signingForbidden(domain: string, publicKey: string): boolean {
+    return (this.obligations.get(domain) ?? []).some((o) =>
+      o.action === 'disable' ? o.endedAt === undefined : o.publicKey === publicKey,
+    );
+  }
+
+  /** Invariant 11: a change of the domain that endangered signing is waiting for the engine's reaction. */
+  awaitingReaction(domain: string): boolean {
+    return this.reactions.get(domain)?.some((o) => o.reactedAt === undefined) ?? false;
+  }
+
+  /** Invariant 11: the world's Route 53 wrote `name` at `at` (a successful UPSERT, in any zone). */
+  dnsWritten(name: string, at: number): void {
+    if (this.reactions.size === 0) return;
+    const lower = name.toLowerCase();
+    for (const o of [...this.reactions.values()].flat())
+      if (!o.external && o.reactedAt === undefined && at >= o.at && o.names.includes(lower))
+        this.reacted(o, at, 'record written again');
+  }
+
+  /** Invariant 11: a message was sent (an urgent one to the DNS team is external mode's reaction). */
+  notified(
+    domain: string,
+    at: number,
+    n: { readonly audience: string; readonly subject: { readonly en: string } },
+  ): void {
+    if (n.audience !== 'dns-team' || !/\bURGENT\b/.test(n.subject.en)) return;
+    for (const o of this.reactions.get(domain) ?? [])
+      if (o.external && o.reactedAt === undefined && at >= o.at) this.reacted(o, at, 'urgent request to the DNS team');
+  }
+
+  private reacted(o: ReactionObligation, at: number, how: string): void {
+    o.reactedAt = at;
+    o.how = how;
+  }
+
+  /**
+   * Invariant 11 for the domain's open obligations at `now`: SES set to sign with a byodkim key again (or,
+   * for a broken record, with another one) is a reaction; a reaction by the deadline closes the obligation
+   * (one check), none by then is a violation at the deadline. `final`: the end of the run (an obligation
+   * whose deadline is later is dropped unchecked).
+   */
+  private checkReactions(domain: string, now: number, final = false): void {
+    const list = this.reactions.get(domain);
+    if (!list) return;
+    const identity = this.ctx.ses.peek(domain);
+    const sesBack =
+      identity?.origin === 'EXTERNAL' &&
+      identity.enabled &&
+      !!identity.publicKey &&
+      this.ours(domain, identity.publicKey);
+    const keep: ReactionObligation[] = [];
+    for (const o of list) {
+      // SES signs with a byodkim key again — for a broken record, with another key than the broken one.
+      if (
+        o.reactedAt === undefined &&
+        sesBack &&
+        now >= o.at &&
+        (o.kind === 'ses' || identity!.publicKey !== o.publicKey)
+      )
+        this.reacted(o, now, 'SES set to sign with a byodkim key');
+      const command = this.lastCommandAt.get(domain);
+      if (o.reactedAt === undefined && command !== undefined && command >= o.at && command <= o.deadline) continue;
+      // Runs that failed (throttling, 5xx, crashes) are retried after their backoff: the deadline is the
+      // later of the schedule period (+ slack) and the end of the first run after the change that completed.
+      // A chain of failed runs retried promptly (runFailed) extends it to the run that completes the chain.
+      const chain = o.chainUntil === undefined ? 0 : (o.chainEnd ?? o.chainUntil);
+      const deadline = Math.max(o.deadline, o.completedAt ?? Infinity, chain);
+      if (o.reactedAt !== undefined && o.reactedAt <= deadline) {
+        this.checks[11] += 1;
+        const mode = this.ctx.specOf(domain).dns.kind;
+        (this.reactionMinutes[mode] ??= []).push((o.reactedAt - o.at) / MINUTE);
+        continue;
+      }
+      if (now > deadline || (final && deadline <= now)) {
+        this.checks[11] += 1;
+        this.violate(
+          11,
+          domain,
+          deadline,
+          `${o.what} at ${new Date(o.at).toISOString()}: no reaction by ${new Date(deadline).toISOString()} (${deadline === o.deadline ? `one schedule period and ${REACTION_SLACK_MS / MINUTE} minutes later` : deadline === chain ? (o.chainEnd === undefined ? `${RETRY_WITHIN_MS / MINUTE} minutes after a failed run, with no run since` : 'the end of the run that completed after failed runs retried in time') : 'the end of the first run after it that completed'})${o.reactedAt !== undefined ? `; the first came at ${new Date(o.reactedAt).toISOString()} (${o.how})` : ''}`,
+        );
+        continue;
+      }
+      if (!final) keep.push(o);
+    }
+    if (keep.length > 0) this.reactions.set(domain, keep);
+    else this.reactions.delete(domain);
   }
 
   /** Key ages over the whole run (signing time of every byodkim key). */

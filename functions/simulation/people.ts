@@ -18,6 +18,7 @@ import { activeKey, type DomainState, type KeyRecord } from '../lifecycle/state'
 import { DAY_MS, HOUR_MS } from '../core/time';
 import type { Prng } from './prng';
 import type { World } from './world';
+import type { PersonChangeReport, SesSettings } from './invariants';
 
 export const PERSON_CHANGES = [
   /** SES console: the identity goes back to Easy DKIM. */
@@ -54,6 +55,9 @@ export type PersonSchedule = (at: number, domain: string, run: () => Promise<voi
 interface Damage {
   readonly from: number;
   readonly original: string | undefined;
+  /** The domain, and whether the record was the one SES signs with (its repair is what the domain waits for). */
+  readonly domain: string;
+  readonly active: boolean;
   repairedAt?: number;
 }
 
@@ -78,6 +82,8 @@ export class SimPeople {
   /** Selector names (CNAMEs) → the names of the records they point to that a person changed. */
   private readonly targets = new Map<string, Set<string>>();
   private counter = 0;
+  /** Told of every change right after it is made (invariant 11: the engine must react to it). */
+  onChange?: (domain: string, at: number, change: PersonChangeReport) => void;
 
   constructor(
     private readonly rng: Prng,
@@ -107,6 +113,32 @@ export class SimPeople {
       }
     }
     return false;
+  }
+
+  /**
+   * Is a record SES signs with still as a person left it (not yet back on every server) for `domain` at
+   * `at`? In external mode this is the DNS team's time (the ledger books it apart).
+   */
+  activeRecordDamaged(domain: string, at: number): boolean {
+    for (const [name, list] of this.damages) {
+      for (const damage of list) {
+        if (damage.domain !== domain || !damage.active || damage.from > at) continue;
+        damage.repairedAt ??= this.restoredBetween(name, damage, at);
+        if (damage.repairedAt === undefined || damage.repairedAt > at) return true;
+      }
+    }
+    return false;
+  }
+
+  /** SES's settings now, as the checker reads them (invariant 11). */
+  private sesSettings(domain: string): SesSettings {
+    const identity = this.world.ses.peek(domain);
+    return {
+      ...(identity?.origin ? { origin: identity.origin } : {}),
+      enabled: identity?.enabled ?? false,
+      ...(identity?.tokens[0] !== undefined ? { selector: identity.tokens[0] } : {}),
+      ...(identity?.publicKey ? { publicKey: identity.publicKey } : {}),
+    };
   }
 
   /** The first time in (damage.from, to] at which every server shows the record as it was before. */
@@ -141,6 +173,7 @@ export class SimPeople {
     const kind = this.rng.pick(options);
     this.made[kind] += 1;
     const now = this.world.clock.now();
+    const before = this.sesSettings(domain);
     switch (kind) {
       case 'ses-easy-dkim':
         this.world.ses.tamper(domain, {
@@ -149,9 +182,11 @@ export class SimPeople {
           status: 'SUCCESS',
           enabled: true,
         });
+        this.onChange?.(domain, now, { kind: 'ses', before });
         return { kind, brokeActiveRecord: false };
       case 'ses-signing-off':
         this.world.ses.tamper(domain, { enabled: false });
+        this.onChange?.(domain, now, { kind: 'ses', before });
         return { kind, brokeActiveRecord: false };
       case 'ses-other-key': {
         // A careful colleague: their record is published, and SES is given their key once every server
@@ -160,33 +195,36 @@ export class SimPeople {
         const selector = `manual-${this.counter}`;
         const pair = this.rng.pick(this.ownKeys);
         const name = dkimRecordName(selector, domain);
-        this.set(name, name, { txt: [splitIntoStrings(formatRecordValue(pair.publicKey))], ttl: 300 }, now);
+        this.set(domain, name, name, { txt: [splitIntoStrings(formatRecordValue(pair.publicKey))], ttl: 300 }, now);
         const give = async (tries: number): Promise<void> => {
           const t = this.world.clock.now();
           if (!this.publishedEverywhere(name, pair.publicKey, t) && tries < 72) {
             this.schedule(t + HOUR_MS, domain, () => give(tries + 1));
             return;
           }
+          const settings = this.sesSettings(domain);
           try {
             await this.world.ses.putExternalSigningKey(domain, selector, pair.privateKey);
           } catch {
             // SES refused (throttled…): the colleague gives up.
+            return;
           }
+          this.onChange?.(domain, this.world.clock.now(), { kind: 'ses', before: settings });
         };
         this.schedule(now + HOUR_MS, domain, () => give(1));
         return { kind, brokeActiveRecord: false, later: true };
       }
       case 'dns-delete-active':
-        this.damage(domain, active, now, 'delete');
+        this.damage(domain, active, now, 'delete', true);
         return { kind, brokeActiveRecord: true };
       case 'dns-edit-active':
-        this.damage(domain, active, now, 'cut');
+        this.damage(domain, active, now, 'cut', true);
         return { kind, brokeActiveRecord: true };
       case 'dns-delete-retired':
-        this.damage(domain, this.rng.pick(retired), now, 'delete');
+        this.damage(domain, this.rng.pick(retired), now, 'delete', false);
         return { kind, brokeActiveRecord: false };
       case 'dns-delete-new':
-        this.damage(domain, fresh!, now, 'delete');
+        this.damage(domain, fresh!, now, 'delete', false);
         return { kind, brokeActiveRecord: false };
     }
   }
@@ -195,17 +233,26 @@ export class SimPeople {
    * Deletes or cuts the key's record where it is published: the selector's name, or — when that is a
    * CNAME (delegated mode) — the TXT record it points to in byodkim's zone.
    */
-  private damage(domain: string, key: KeyRecord, now: number, how: 'delete' | 'cut'): void {
+  private damage(domain: string, key: KeyRecord, now: number, how: 'delete' | 'cut', active: boolean): void {
     const name = dkimRecordName(key.selector, domain);
     const target = this.world.dns.at(name, now)?.cname;
     const where = target ?? name;
     const rrset = this.world.dns.at(where, now);
     const cut = rrset?.txt?.[0]?.[0];
-    this.set(name, where, how === 'delete' || cut === undefined ? undefined : { txt: [[cut]], ttl: rrset!.ttl }, now);
+    const value = how === 'delete' || cut === undefined ? undefined : { txt: [[cut]], ttl: rrset!.ttl };
+    this.set(domain, name, where, value, now, active);
+    this.onChange?.(domain, now, { kind: 'dns', name, where });
   }
 
   /** Changes the authoritative data of `where` (the record of selector name `name`) and remembers it. */
-  private set(name: string, where: string, rrset: RRset | undefined, now: number): void {
+  private set(
+    domain: string,
+    name: string,
+    where: string,
+    rrset: RRset | undefined,
+    now: number,
+    active = false,
+  ): void {
     // A server may show a change a little before `now` (Route 53's servers before INSYNC) or after it.
     const before = new Set(this.world.dns.changesBetween(where, now - DAY_MS, now + 30 * DAY_MS));
     const original = valueOf(this.world.dns.at(where, now));
@@ -213,7 +260,7 @@ export class SimPeople {
     const shown = this.world.dns.changesBetween(where, now - DAY_MS, now + 30 * DAY_MS).filter((t) => !before.has(t));
     const key = where.toLowerCase();
     const list = this.damages.get(key) ?? [];
-    list.push({ from: Math.min(now, ...shown), original });
+    list.push({ from: Math.min(now, ...shown), original, domain, active });
     this.damages.set(key, list);
     if (where !== name) {
       const targets = this.targets.get(name.toLowerCase()) ?? new Set<string>();
@@ -236,14 +283,34 @@ export class SimPeople {
 
 export type UnsignedCause = 'engine' | 'person' | 'operator';
 
+/**
+ * The phases of a person's episode, each booked apart:
+ * - `untilReaction`: from the change until the engine's reaction — the change is invisible until the
+ *   domain's next run, so at most one schedule period (plus the run time; invariant 11 checks it);
+ * - `repair`: from the reaction until the domain signs verifiably again, where byodkim can act (writes the
+ *   record, gives SES the key again): propagation, the receivers' cache time, SES's re-verification;
+ * - `dnsTeam`: external mode, while the record SES signs with is still as the person left it — the DNS
+ *   team's time (byodkim asked urgently, reminds and escalates; it cannot write the zone).
+ */
+export const PERSON_PHASES = ['untilReaction', 'repair', 'dnsTeam'] as const;
+export type PersonPhase = (typeof PERSON_PHASES)[number];
+
+/** The longest episode (total unsigned minutes) and the longest of each phase, in minutes. */
+export type PersonEpisodeMax = Record<'total' | PersonPhase, number>;
+
 interface Episode {
   cause: 'person' | 'operator';
   group: string;
   since: number;
   minutes: number;
+  byPhase: Record<PersonPhase, number>;
   /** Invariant 2 cannot hold until the engine repairs the record a person broke. */
   brokeActiveRecord: boolean;
   healthySince?: number;
+}
+
+function noPhases(): Record<PersonPhase, number> {
+  return { untilReaction: 0, repair: 0, dnsTeam: 0 };
 }
 
 /**
@@ -251,11 +318,17 @@ interface Episode {
  * opens an episode for the domain; the minutes the checker counts while it is open are the person's (or
  * the operator's); it closes once the domain has signed verifiably with byodkim's key for `tailMs` (longer
  * than any cache time, so the receivers' caches are covered). Every other unsigned minute is the engine's.
+ * A person's minutes are split by phase (`phaseOf`, asked when they are booked: the phase the domain was
+ * in up to the event that books them).
  */
 export class UnsignedLedger {
   readonly minutes: Record<UnsignedCause, number> = { engine: 0, person: 0, operator: 0 };
+  /** A person's unsigned minutes by phase (their sum is `minutes.person`). */
+  readonly personByPhase: Record<PersonPhase, number> = noPhases();
   /** The longest single episode a person caused, in unsigned minutes, per group (the domains' DNS modes). */
   readonly personMaxPerChange: Record<string, number> = {};
+  /** Per group: the longest episode a person caused, and the longest stretch of each phase in one episode. */
+  readonly personMaxPerEpisode: Record<string, PersonEpisodeMax> = {};
   /** The engine's unsigned minutes per domain (where to look when there are any). */
   readonly engineByDomain = new Map<string, number>();
   private readonly episodes = new Map<string, Episode>();
@@ -263,18 +336,25 @@ export class UnsignedLedger {
   constructor(
     private readonly unsignedOf: (domain: string) => number,
     private readonly tailMs: number,
+    private readonly phaseOf: (domain: string) => PersonPhase = () => 'repair',
   ) {}
 
   /** Runs an accounting step of the checker for the domain and books the minutes it added. */
   book(domain: string, account: () => void): void {
+    const episode = this.episodes.get(domain);
+    // The phase up to this event (the engine's reaction or the DNS team's answer, if any, comes in it).
+    const phase = episode?.cause === 'person' ? this.phaseOf(domain) : undefined;
     const before = this.unsignedOf(domain);
     account();
     const added = this.unsignedOf(domain) - before;
     if (added <= 0) return;
-    const episode = this.episodes.get(domain);
     if (episode) {
       episode.minutes += added;
       this.minutes[episode.cause] += added;
+      if (phase) {
+        episode.byPhase[phase] += added;
+        this.personByPhase[phase] += added;
+      }
     } else {
       this.minutes.engine += added;
       this.engineByDomain.set(domain, (this.engineByDomain.get(domain) ?? 0) + added);
@@ -290,7 +370,7 @@ export class UnsignedLedger {
       episode.healthySince = undefined;
       return;
     }
-    this.episodes.set(domain, { cause, group, since: at, minutes: 0, brokeActiveRecord });
+    this.episodes.set(domain, { cause, group, since: at, minutes: 0, byPhase: noPhases(), brokeActiveRecord });
   }
 
   /** After an event of the domain: is it healthy (signing verifiably with byodkim's key) now? */
@@ -321,8 +401,13 @@ export class UnsignedLedger {
   }
 
   private close(domain: string, episode: Episode): void {
-    if (episode.cause === 'person')
-      this.personMaxPerChange[episode.group] = Math.max(this.personMaxPerChange[episode.group] ?? 0, episode.minutes);
+    if (episode.cause === 'person') {
+      const group = episode.group;
+      this.personMaxPerChange[group] = Math.max(this.personMaxPerChange[group] ?? 0, episode.minutes);
+      const max = (this.personMaxPerEpisode[group] ??= { total: 0, ...noPhases() });
+      max.total = Math.max(max.total, episode.minutes);
+      for (const phase of PERSON_PHASES) max[phase] = Math.max(max[phase], episode.byPhase[phase]);
+    }
     this.episodes.delete(domain);
   }
 }

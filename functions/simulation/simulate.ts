@@ -18,7 +18,15 @@ import { ConflictError } from '../core/errors';
 import { dkimRecordName } from '../core/names';
 import type { LifecyclePorts } from '../lifecycle/ports';
 import { SimOperators, type ActionTally, type SimOperatorAction } from './operators';
-import { nextDelayMs, SimPeople, UnsignedLedger, type PersonChange, type UnsignedCause } from './people';
+import {
+  nextDelayMs,
+  SimPeople,
+  UnsignedLedger,
+  type PersonChange,
+  type PersonEpisodeMax,
+  type PersonPhase,
+  type UnsignedCause,
+} from './people';
 import { RandomFaults, SimulatedCrash } from '../memory/faults';
 import { realKeyPairsAsync } from '../memory/keys';
 import type { KeyPair } from '../lifecycle/ports';
@@ -129,6 +137,25 @@ export interface SimulationReport {
    * external mode.
    */
   readonly personUnsignedMaxMinutes: Readonly<Partial<Record<'route53' | 'external' | 'delegated', number>>>;
+  /**
+   * A person's unsigned minutes split by phase: until the engine's reaction (the change is invisible until
+   * the domain's next run: at most a schedule period, invariant 11), the repair where byodkim acts
+   * (propagation, cache times, SES's re-verification), and the DNS team's time (external mode) — in total,
+   * and the longest of each in one episode, per DNS mode; and how long the engine took to react.
+   */
+  readonly personUnsigned: {
+    readonly byPhase: Readonly<Record<PersonPhase, number>>;
+    readonly maxPerEpisode: Readonly<Partial<Record<'route53' | 'external' | 'delegated', PersonEpisodeMax>>>;
+    /** Minutes from a person's change to the engine's reaction: the longest and the mean, per DNS mode. */
+    readonly reactionMinutes: Readonly<
+      Partial<
+        Record<
+          'route53' | 'external' | 'delegated',
+          { readonly max: number; readonly mean: number; readonly count: number }
+        >
+      >
+    >;
+  };
   /** The domains with the most unsigned minutes caused by the engine (at most 5; none when all is well). */
   readonly engineUnsignedDomains: Readonly<Record<string, number>>;
   readonly people: { readonly changes: number; readonly byKind: Readonly<Record<PersonChange, number>> };
@@ -364,12 +391,33 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       },
       sendingFrom: (d) => sendingFrom.get(d),
       changedByPerson: (name, at) => people.changedByPerson(name, at),
+      schedulePeriodMs: period,
     },
     scanner,
   );
   const people = new SimPeople(peopleRng, world, legacyPairs, schedule);
   const heldUp = new Map<string, number>();
-  const ledger = new UnsignedLedger((d) => checker.unsignedMinutesOf(d), EPISODE_TAIL_MS);
+  // Invariant 11: people's changes, the engine's record writes and urgent requests reach the checker.
+  people.onChange = (domain, at, change) => {
+    options.trace?.(domain, at, `person: ${JSON.stringify(change)}`);
+    checker.personChanged(domain, at, change);
+  };
+  if (options.trace) team.trace = (domain, line) => options.trace?.(domain, world.clock.now(), line);
+  const upsert = world.route53.upsertTxt.bind(world.route53);
+  world.route53.upsertTxt = async (zone, name, strings, ttl) => {
+    const written = await upsert(zone, name, strings, ttl);
+    checker.dnsWritten(name, world.clock.now());
+    return written;
+  };
+  // A person's unsigned minutes by phase: until the engine reacts, then the repair — or, in external mode,
+  // while the record SES signs with is still as the person left it, the DNS team.
+  const phaseOf = (domain: string): PersonPhase =>
+    checker.awaitingReaction(domain)
+      ? 'untilReaction'
+      : world.spec(domain).dns.kind === 'external' && people.activeRecordDamaged(domain, world.clock.now())
+        ? 'dnsTeam'
+        : 'repair';
+  const ledger = new UnsignedLedger((d) => checker.unsignedMinutesOf(d), EPISODE_TAIL_MS, phaseOf);
   const operators = new SimOperators({ rng: operatorsRng, world, checker, decide, maxSteps: MAX_STEPS });
   // Compare-and-swap conflicts, counted where they happen: at the state store.
   let casConflicts = 0;
@@ -426,6 +474,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     if (n.kind === 'dns-change-escalation') tally.escalations += 1;
     if (n.kind === 'dns-correction' || n.kind === 'delegation-correction') tally.corrections += 1;
     options.trace?.(n.domain, world.clock.now(), `notify ${n.audience} ${n.kind}: ${n.subject.en}`);
+    checker.notified(n.domain, world.clock.now(), n);
     team.receive(n);
     if (n.kind === 'approval-needed') {
       const at = world.clock.now() + operatorRng.between(1, 48) * HOUR_MS;
@@ -496,6 +545,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   }
 
   function settle(domain: string, result: ReconcileResult | 'crashed', now: number): number {
+    if (result === 'crashed' || result.outcome === 'failed' || result.outcome === 'conflict')
+      checker.runFailed(domain, world.clock.now());
     if (result === 'crashed') return now + MINUTE_MS; // the Lambda's asynchronous retry
     steps += result.steps.length;
     if (result.outcome === 'failed') failedRuns += 1;
@@ -719,6 +770,20 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     unsignedMinutes: checker.totalUnsignedMinutes(),
     unsignedMinutesByCause: { ...ledger.minutes },
     personUnsignedMaxMinutes: { ...ledger.personMaxPerChange },
+    personUnsigned: {
+      byPhase: { ...ledger.personByPhase },
+      maxPerEpisode: Object.fromEntries(Object.entries(ledger.personMaxPerEpisode).map(([m, v]) => [m, { ...v }])),
+      reactionMinutes: Object.fromEntries(
+        Object.entries(checker.reactionMinutes).map(([mode, list]) => [
+          mode,
+          {
+            max: Math.round(Math.max(0, ...list) * 10) / 10,
+            mean: Math.round((list.reduce((a, b) => a + b, 0) / Math.max(1, list.length)) * 10) / 10,
+            count: list.length,
+          },
+        ]),
+      ),
+    },
     engineUnsignedDomains: Object.fromEntries([...ledger.engineByDomain].sort((a, b) => b[1] - a[1]).slice(0, 5)),
     people: { changes: people.total, byKind: { ...people.made } },
     operators: { ...operators.totals(), byAction: { ...operators.byAction }, codes: { ...operators.codes } },

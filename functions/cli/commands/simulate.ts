@@ -108,6 +108,21 @@ export function formatReport(r: SimulationReport): string {
         .map(([mode, m]) => `${mode} ${m} minutes`)
         .join(', ') || '0 minutes',
     );
+    const phases = r.personUnsigned.byPhase;
+    row(
+      '  their unsigned minutes',
+      `until the engine reacted ${phases.untilReaction}, repair ${phases.repair}, waiting for the DNS team ${phases.dnsTeam}`,
+    );
+    for (const [mode, max] of Object.entries(r.personUnsigned.maxPerEpisode)) {
+      const reaction = r.personUnsigned.reactionMinutes[mode as keyof typeof r.personUnsigned.reactionMinutes];
+      row(
+        `  max per episode, ${mode}`,
+        `until reaction ${max.untilReaction}, repair ${max.repair}, DNS team ${max.dnsTeam} minutes` +
+          (reaction
+            ? ` (engine reacted within ${reaction.max} min, mean ${reaction.mean}, ${reaction.count} changes)`
+            : ''),
+      );
+    }
   }
   const o = r.operators;
   if (o.issued > 0) {

@@ -5,7 +5,7 @@ import { operatorNotice } from '../notifications';
 import { checkRecord } from '../observations';
 import type { SesDkimStatus } from '../ports';
 import { act, sesOn, stored, wait, type Ctx, type Policy, type Verdict } from '../policy';
-import { SES_FAILURE_RECHECK_MS } from '../protocol';
+import { SES_FAILURE_RECHECK_MS, signingRepairPollMs } from '../protocol';
 import { repairRecord } from '../record-repair';
 import { inFlightKey, rollbackCandidate, withKey, withSwitchTo, type DomainState, type KeyRecord } from '../state';
 
@@ -23,12 +23,28 @@ export const investigateSesFailure: Policy = {
       (k) => (k.state === 'active' || state.switching?.keyId === k.keyId) && sesOn(ctx, k.selector),
     );
     if (!key) return undefined;
-    if (key.sesFailureHandledAt !== undefined && now < key.sesFailureHandledAt + SES_FAILURE_RECHECK_MS) {
-      return wait(`SES reports ${ses.status} for ${key.selector}; investigated, waiting for the repair to show`);
-    }
-    const marked = withKey(state, key.keyId, { sesFailureHandledAt: now });
-    if (!stored(ctx, key)) return replaceLostKey(ctx, marked, key, ses.status);
     const check = checkRecord(spec, key, obs);
+    if (key.sesFailureHandledAt !== undefined && now < key.sesFailureHandledAt + SES_FAILURE_RECHECK_MS) {
+      if (key.sesAwaitsRecordSince === undefined) {
+        return wait(`SES reports ${ses.status} for ${key.selector}; investigated, waiting for the repair to show`);
+      }
+      // The record is being repaired: as soon as it verifies everywhere, SES is given the key again (it
+      // looks for the record at once, then every 5 minutes) — SES itself would look only hourly and would
+      // leave signing off. Until then, look again every few minutes.
+      if (!check.verified || !stored(ctx, key)) {
+        return wait(
+          `SES reports ${ses.status} for ${key.selector}; its record is being repaired (${check.diagnosis.code})`,
+          now + signingRepairPollMs(spec),
+        );
+      }
+      return act(
+        withKey(state, key.keyId, { sesFailureHandledAt: now, sesAwaitsRecordSince: undefined }),
+        `the record of ${key.selector} is verified again: giving SES the key again (SES ${ses.status})`,
+        [putSigningKeyAction(key)],
+      );
+    }
+    const marked = withKey(state, key.keyId, { sesFailureHandledAt: now, sesAwaitsRecordSince: undefined });
+    if (!stored(ctx, key)) return replaceLostKey(ctx, marked, key, ses.status);
     const text = (what: BilingualText) =>
       operatorNotice(
         spec,
@@ -56,9 +72,12 @@ export const investigateSesFailure: Policy = {
       lastWrittenAt: undefined,
       writeRecordedAs: 'repaired',
       correctEvenIfReported: true,
+      // The key SES signs with (external mode): an urgent request to put the record back, like
+      // repairActiveRecord's — not a correction of its old publication request.
+      urgent: key.state === 'active',
     });
     return act(
-      withKey(marked, key.keyId, repair.patch),
+      withKey(marked, key.keyId, { ...repair.patch, sesAwaitsRecordSince: now }),
       `SES ${ses.status}: the record is wrong (${check.diagnosis.code}); ${repair.by === 'write' ? 'writing it again' : 'asking the DNS team to correct it'}`,
       [
         ...repair.actions,

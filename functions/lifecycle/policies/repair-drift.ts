@@ -2,6 +2,7 @@ import { notify, putSigningKeyAction, signingEnabledAction } from '../actions';
 import { operatorNotice } from '../notifications';
 import { checkRecord } from '../observations';
 import { act, sesOn, signingAllowed, stored, wait, type Policy } from '../policy';
+import { SES_PENDING_POLL_MS, signingRepairPollMs } from '../protocol';
 import { activeKey, withSwitchTo } from '../state';
 
 /** SES drifted from the recorded active key (changed by hand, or an interrupted enable): put it back. */
@@ -15,6 +16,9 @@ export const repairDrift: Policy = {
       if (!obs.ses.signingEnabled && signingAllowed(state)) {
         return act(state, `enabling SES signing with ${key.selector} again`, [signingEnabledAction(true)]);
       }
+      // SES was given the key again (investigateSesFailure): follow it until it signs.
+      if (obs.ses.signingEnabled && (obs.ses.status === 'PENDING' || obs.ses.status === 'NOT_STARTED'))
+        return wait(`SES is confirming the record of ${key.selector} again`, now + SES_PENDING_POLL_MS);
       return undefined;
     }
     const check = checkRecord(spec, key, obs);
@@ -33,7 +37,8 @@ export const repairDrift: Policy = {
     );
     const told = state.notified[topic] !== undefined;
     if (!check.verified || !stored(ctx, key)) {
-      if (told) return wait(`SES drifted from ${key.selector} and its record is not verified`);
+      if (told)
+        return wait(`SES drifted from ${key.selector} and its record is not verified`, now + signingRepairPollMs(spec));
       return act(state, 'SES drifted; the record is not verified', [operators]);
     }
     return act(withSwitchTo(state, key, 'repair', now), `SES drifted from ${key.selector}: switching it back`, [

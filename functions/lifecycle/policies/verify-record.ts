@@ -1,9 +1,9 @@
-import { publishAction } from '../actions';
+import { notify, publishAction } from '../actions';
 import { followUp, leadTimeDays, newRequest } from '../dns-team-request';
 import { changeRequest } from '../notifications';
 import { checkRecord, type RecordCheck } from '../observations';
 import { act, awaitingCnames, wait, writable, type Ctx, type Policy, type Verdict } from '../policy';
-import { PROPAGATION_POLL_MS, ROUTE53_POLL_MS } from '../protocol';
+import { PROPAGATION_POLL_MS, ROUTE53_POLL_MS, URGENT_LEAD_DAYS } from '../protocol';
 import { recordBroken, repairRecord } from '../record-repair';
 import { inFlightKey, withKey, type DnsTeamRequest, type KeyRecord } from '../state';
 
@@ -55,6 +55,16 @@ export const verifyRecord: Policy = {
     }
     if (!check.unobserved && check.authoritativeOk) {
       return wait(`public resolvers do not show ${key.selector} yet`, now + PROPAGATION_POLL_MS);
+    }
+    if (state.compromiseHoldAt !== undefined && key.dnsRequest && !key.dnsRequest.urgent) {
+      // Signing is held off after a compromise and this key, requested with the normal lead time, is what
+      // it waits for: ask again, urgently (a new request id, 1-day deadline, escalated daily).
+      const urgent = { ...newRequest(`${key.keyId}-urgent`, now, URGENT_LEAD_DAYS), urgent: true };
+      return act(
+        withKey(state, key.keyId, { dnsRequest: urgent }),
+        `signing is off after a compromise: asking the DNS team to publish ${key.selector} urgently (${urgent.id})`,
+        [notify(changeRequest(spec, key, urgent, 'initial', now), { kind: 'publication', keyId: key.keyId })],
+      );
     }
     const request = key.dnsRequest ?? newRequest(key.keyId, now, leadTimeDays(spec));
     return followUp(

@@ -25,7 +25,7 @@ describe("the active key's record changed behind byodkim's back", () => {
     expect(h.world.notifier.sent.some((n) => n.kind === 'signing-drift')).toBe(true);
   });
 
-  it('asks the DNS team to put it back (external), saying exactly what is wrong', async () => {
+  it('asks the DNS team urgently to put it back (external), saying exactly what is wrong', async () => {
     const h = harness(specFor('external'));
     await h.run();
     const pending = (await h.state()).keys[0]!;
@@ -40,10 +40,21 @@ describe("the active key's record changed behind byodkim's back", () => {
     // The very next run sees it, while SES (which re-checks daily) still reports SUCCESS.
     await h.run();
     expect((await h.world.ses.getDkim(DOMAIN))!.status).toBe('SUCCESS');
-    const corrections = h.world.notifier.sent.filter((n) => n.kind === 'dns-correction');
-    expect(corrections).toHaveLength(1);
-    expect(corrections[0]!.subject.en).toContain('no-record');
-    expect(corrections[0]!.body.en).toContain(line);
+    // Not a correction of the old publication request: a new, urgent request with a 1-day deadline.
+    const urgent = h.world.notifier.sent.filter(
+      (n) => n.kind === 'dns-change-request' && n.requestId !== pending.keyId,
+    );
+    expect(urgent).toHaveLength(1);
+    expect(urgent[0]!.requestId).toMatch(new RegExp(`^${pending.keyId}-restore-\\d{12}$`));
+    expect(urgent[0]!.subject.en).toContain('URGENT');
+    expect(urgent[0]!.subject.ja).toContain('【緊急】');
+    expect(urgent[0]!.body.en).toContain('deleted or changed');
+    expect(urgent[0]!.body.en).toContain(line);
+    expect((await h.state()).keys.find((k) => k.keyId === key.keyId)!.restoreRequest).toMatchObject({
+      urgent: true,
+      deadline: h.world.clock.now() + DAY_MS,
+      reportedMistake: 'no-record',
+    });
   });
 });
 

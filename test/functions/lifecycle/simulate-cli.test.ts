@@ -105,7 +105,10 @@ describe('byodkim simulate', () => {
     expect(o.issued).toBe(o.applied + o.refused + o.busy);
     expect(report).toHaveProperty('casConflicts');
     expect(report).toHaveProperty('divergentInvocations');
-    expect(Object.keys(report.checks)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+    expect(Object.keys(report.checks)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']);
+    // People's changes: their unsigned minutes split by phase (until the engine reacted, repair, DNS team).
+    const phases = report.personUnsigned.byPhase;
+    expect(phases.untilReaction + phases.repair + phases.dnsTeam).toBe(report.unsignedMinutesByCause.person);
     // Operators disable and revoke: invariant 10 checked what SES signed with after them.
     expect(report.checks['10']).toBeGreaterThan(0);
     const t = capture();
@@ -115,6 +118,8 @@ describe('byodkim simulate', () => {
       'unsigned mail',
       '(engine 0, people',
       'changes made by people',
+      'their unsigned minutes',
+      'max per episode, ',
       'operator commands',
       'compare-and-swap conflicts',
       'checks per invariant',

@@ -6,8 +6,9 @@
  *
  * What "reports a failure" means is stated per case: a violation of a numbered invariant (design.md §4)
  * where the checker has one for what the policy protects, otherwise the figure of the report that fails
- * `byodkim simulate` (unsigned minutes caused by the engine) or that the issue bounds (a person's unsigned
- * minutes: about one schedule period plus SES's reaction).
+ * `byodkim simulate` (unsigned minutes caused by the engine). Drift repair and active-record repair are
+ * proved by invariant 11: the engine reacts to a person's change that breaks or endangers signing within
+ * one schedule period (plus run time).
  *
  * The compromise hold (holdCompromisedKey) and signing-off enforcement (enforceSigningOff) are proved by
  * invariant 10: after an acknowledged `disable`, SES signs with no byodkim key (until an acknowledged
@@ -192,8 +193,8 @@ describe('the compare-and-swap (the state store’s conditional write)', () => {
   });
 });
 
-/** A person's change costs about a schedule period plus SES's reaction where byodkim writes DNS. */
-const PERSON_BOUND_MINUTES = (2 * 6 * HOUR_MS + HOUR_MS) / 60_000;
+/** The engine reacts within one schedule period (6 h) plus run time: invariant 11's window, in minutes. */
+const REACTION_BOUND_MINUTES = (6 * HOUR_MS + 15 * 60_000) / 60_000;
 
 describe('active-record repair (repairActiveRecord)', () => {
   // People delete or edit the active record (and change SES) by hand; route53: byodkim owns the record.
@@ -207,16 +208,22 @@ describe('active-record repair (repairActiveRecord)', () => {
       ...(decideFn ? { decide: decideFn } : {}),
     });
 
-  it('an engine without it leaves a deleted record deleted: a person’s change costs more than its bound', async () => {
+  it('an engine without it leaves a deleted record deleted until SES notices: invariant 11', async () => {
     const report = await world(without('repairActiveRecord'));
     expect(report.people.byKind['dns-delete-active'] + report.people.byKind['dns-edit-active']).toBeGreaterThan(0);
-    expect(report.personUnsignedMaxMinutes.route53).toBeGreaterThan(PERSON_BOUND_MINUTES);
+    violated(
+      report,
+      11,
+      /^the record \S+ of the selector SES signs with deleted or edited at \S+: no reaction by \S+ \(one schedule period and 15 minutes later\)/,
+    );
   });
 
-  it('control: the real engine writes it again within the bound', async () => {
+  it('control: the real engine writes it again within a schedule period', async () => {
     const report = await world();
     clean(report);
-    expect(report.personUnsignedMaxMinutes.route53).toBeLessThanOrEqual(PERSON_BOUND_MINUTES);
+    expect(report.checks[11]).toBeGreaterThan(0);
+    expect(report.personUnsigned.reactionMinutes.route53!.max).toBeLessThanOrEqual(REACTION_BOUND_MINUTES);
+    expect(report.personUnsigned.maxPerEpisode.route53!.untilReaction).toBeLessThanOrEqual(REACTION_BOUND_MINUTES);
   });
 });
 
@@ -232,16 +239,21 @@ describe('drift repair (repairDrift)', () => {
       ...(decideFn ? { decide: decideFn } : {}),
     });
 
-  it('an engine without it leaves signing off until the next rotation: a person’s change costs more than its bound', async () => {
+  it('an engine without it leaves SES as the person left it: invariant 11', async () => {
     const report = await world(without('repairDrift'));
     expect(report.people.byKind['ses-signing-off']).toBeGreaterThan(0);
-    expect(report.personUnsignedMaxMinutes.route53).toBeGreaterThan(10 * PERSON_BOUND_MINUTES);
+    violated(
+      report,
+      11,
+      /^SES (switched to AWS_SES|given selector \S+ instead of \S+|signing turned off \(selector \S+\)) at \S+: no reaction by /,
+    );
   });
 
-  it('control: the real engine switches SES back within the bound', async () => {
+  it('control: the real engine switches SES back within a schedule period', async () => {
     const report = await world();
     clean(report);
-    expect(report.personUnsignedMaxMinutes.route53).toBeLessThanOrEqual(PERSON_BOUND_MINUTES);
+    expect(report.checks[11]).toBeGreaterThan(0);
+    expect(report.personUnsigned.reactionMinutes.route53!.max).toBeLessThanOrEqual(REACTION_BOUND_MINUTES);
   });
 });
 

@@ -55,10 +55,33 @@ describe('honourBackoff', () => {
   ]);
 
   // The safety policies before it (holdCompromisedKey, enforceSigningOff) act even while backing off:
-  // their own tables show it. Every other policy is stopped.
+  // their own tables show it. So do the repairs of the active signing path (SES failing or drifted, the
+  // active record broken): mail is unsigned until they are done. Every other policy is stopped.
+  const repairs = ['investigateSesFailure', 'repairDrift', 'repairActiveRecord'];
   const stopped = Object.keys(ACTING).filter(
-    (p) => !['recordAdoption', 'holdCompromisedKey', 'enforceSigningOff'].includes(p),
+    (p) => !['recordAdoption', 'holdCompromisedKey', 'enforceSigningOff', ...repairs].includes(p),
   );
+  it.each(repairs)('lets %s repair the active signing path while backing off', (policy) => {
+    const { decision } = ACTING[policy]!()
+      .with({ failure: failure(2, NOW - MINUTE_MS, false) })
+      .decide();
+    expect(decision.policy).toBe(policy);
+    expect(decision.actions.length).toBeGreaterThan(0);
+  });
+
+  it('holds back everything after the repairs (honourBackoffAfterRepairs) in a run let through to repair', () => {
+    // The active record was written again a minute ago (its repair waits for the write to show); the
+    // rotation's next step would be to generate a key: it waits for the backoff.
+    expectDecision(
+      running('route53')
+        .dns('current', { authoritative: 'missing', resolvers: 'correct' })
+        .key('current', 'active', { recordRepairedAt: NOW - MINUTE_MS })
+        .key('next', 'generated')
+        .with({ failure: failure(2, NOW - MINUTE_MS, false) }),
+      { policy: 'idle', requeueAfterMs: 4 * MINUTE_MS, message: /written again/ },
+    );
+  });
+
   it.each(stopped)('stops %s while backing off', (policy) => {
     expect(ACTING[policy]!().decide().decision.policy).toBe(policy);
     expectDecision(ACTING[policy]!().with({ failure: failure(2, NOW - MINUTE_MS, false) }), {

@@ -5,6 +5,7 @@
  */
 import {
   DAY_MS,
+  HOUR_MS,
   HOSTED_ZONE_ID,
   KEY_IDS,
   MINUTE_MS,
@@ -101,19 +102,49 @@ describe('investigateSesFailure', () => {
       },
     },
     {
-      name: 'asks the DNS team to correct the record in external mode, naming the mistake',
+      name: 'asks the DNS team urgently to put the active record back in external mode, naming the mistake',
       given: () => running('external').signing('current', failed).dns('current', 'truncated'),
       want: {
         policy: 'investigateSesFailure',
         keys: {
           current: {
             sesFailureHandledAt: NOW,
+            sesAwaitsRecordSince: NOW,
             recordRepairedAt: undefined,
-            dnsRequest: expect.objectContaining({ reportedMistake: 'key-truncated', reportedMistakeAt: NOW }),
+            restoreRequest: expect.objectContaining({
+              urgent: true,
+              deadline: NOW + DAY_MS,
+              reportedMistake: 'key-truncated',
+              reportedMistakeAt: NOW,
+            }),
           },
         },
-        actions: [notifies('dns-correction', 'dns-team', { requestId: KEY_IDS.current }), operators],
+        actions: [
+          notifies('dns-change-request', 'dns-team', { requestId: `${KEY_IDS.current}-restore-202604010300` }),
+          operators,
+        ],
       },
+    },
+    {
+      name: 'gives SES the key again as soon as the repaired record verifies everywhere (SES left signing off)',
+      given: () =>
+        running('route53')
+          .signing('current', { status: 'TEMPORARY_FAILURE', signingEnabled: false })
+          .key('current', 'active', { sesFailureHandledAt: NOW - HOUR_MS, sesAwaitsRecordSince: NOW - HOUR_MS }),
+      want: {
+        policy: 'investigateSesFailure',
+        keys: { current: { sesFailureHandledAt: NOW, sesAwaitsRecordSince: undefined } },
+        actions: [{ type: 'ses-put-signing-key', keyId: KEY_IDS.current }],
+      },
+    },
+    {
+      name: 'looks again every 5 minutes while the repaired record is not verified yet',
+      given: () =>
+        running('route53')
+          .signing('current', { status: 'TEMPORARY_FAILURE', signingEnabled: true })
+          .key('current', 'active', { sesFailureHandledAt: NOW - HOUR_MS, sesAwaitsRecordSince: NOW - HOUR_MS })
+          .dns('current', { authoritative: 'correct', resolvers: 'missing' }),
+      want: { policy: 'idle', message: /being repaired/, requeueAfterMs: 5 * MINUTE_MS },
     },
     {
       name: 'switches back to the previous key, still in its grace period, when the failing key is lost from the key store',

@@ -1,7 +1,8 @@
 /**
  * repairActiveRecord: the active key's record is wrong on the authoritative servers (removed or changed by
- * hand). byodkim writes it again (route53, delegated) or tells the DNS team exactly what is wrong
- * (external) — each mistake once, again after 3 days — instead of waiting for SES to stop signing.
+ * hand). byodkim writes it again (route53, delegated) and follows it up every 5 minutes, or (external)
+ * sends the DNS team an URGENT request to put it back — each mistake once, escalated daily — or switches
+ * SES back to a previous key when that is safe, instead of waiting for SES to stop signing.
  */
 import type { DnsTeamRequest } from '../../../../functions/lifecycle/state';
 import {
@@ -35,18 +36,20 @@ const rewrite = {
   strings: recordStrings(PUBLIC_KEYS.current),
   ttlSeconds: 300,
 };
-/** The publication request of `current` in external mode, with a mistake reported `ago` ms before NOW. */
-const reported = (mistake: string, ago: number): DnsTeamRequest => ({
-  id: KEY_IDS.current,
-  sentAt: NOW - 60 * DAY_MS,
-  deliveredAt: NOW - 60 * DAY_MS,
-  deadline: NOW - 46 * DAY_MS,
+/** The urgent request to put `current` back, sent at NOW (minute precision in its id). */
+const RESTORE_ID = `${KEY_IDS.current}-restore-202604010300`;
+/** An urgent restore request of `current` sent `ago` ms before NOW, reporting `mistake`. */
+const restoring = (mistake: string, ago: number): DnsTeamRequest => ({
+  id: RESTORE_ID,
+  urgent: true,
+  sentAt: NOW - ago,
+  deliveredAt: NOW - ago,
+  deadline: NOW - ago + DAY_MS,
   reminders: 0,
   escalations: 0,
   reportedMistake: mistake,
   reportedMistakeAt: NOW - ago,
 });
-const correction = notifies('dns-correction', 'dns-team', { requestId: KEY_IDS.current, selector: KEY_IDS.current });
 
 describe('repairActiveRecord', () => {
   table([
@@ -106,57 +109,134 @@ describe('repairActiveRecord', () => {
       want: { policy: 'requestDelegation', actions: [notifies('delegation-request', 'dns-team')] },
     },
     {
-      name: 'asks the DNS team in external mode to put the record back, naming the mistake',
+      name: 'asks the DNS team in external mode, urgently, to put the record back (1-day deadline), naming the mistake',
       given: () => running('external').dns('current', 'wrong-key'),
       want: {
         policy: 'repairActiveRecord',
         keys: {
           current: {
             recordRepairedAt: undefined,
-            dnsRequest: expect.objectContaining({ reportedMistake: 'wrong-key', reportedMistakeAt: NOW }),
+            restoreRequest: expect.objectContaining({
+              id: RESTORE_ID,
+              urgent: true,
+              sentAt: NOW,
+              deadline: NOW + DAY_MS,
+              reportedMistake: 'wrong-key',
+              reportedMistakeAt: NOW,
+            }),
           },
         },
-        actions: [correction, operators],
+        actions: [
+          {
+            ...notifies('dns-change-request', 'dns-team', {
+              requestId: RESTORE_ID,
+              selector: KEY_IDS.current,
+              subject: expect.objectContaining({
+                en: expect.stringContaining('URGENT'),
+                ja: expect.stringContaining('【緊急】'),
+              }),
+              body: expect.objectContaining({ en: expect.stringContaining('signs its mail with right now') }),
+            }),
+            deliveryOf: { kind: 'restoration', keyId: KEY_IDS.current },
+          },
+          operators,
+        ],
       },
     },
     {
-      name: 'does not send the DNS team the same correction again within 3 days',
+      name: 'follows the urgent request up every 15 minutes without repeating it',
       given: () =>
         running('external')
-          .key('current', 'active', { dnsRequest: reported('wrong-key', 2 * DAY_MS) })
+          .key('current', 'active', { restoreRequest: restoring('wrong-key', 2 * HOUR_MS) })
           .dns('current', 'wrong-key')
-          .with({ notified: { [topic]: NOW - 2 * DAY_MS } }),
-      want: { policy: 'idle', message: /asked to put back/, requeueAfterMs: 91 * DAY_MS },
+          .with({ notified: { [topic]: NOW - 2 * HOUR_MS } }),
+      want: { policy: 'idle', message: /asked to put back .* urgently/, requeueAfterMs: 15 * MINUTE_MS },
     },
     {
-      name: 'sends the same correction again after 3 days, with a new notice to the operators',
+      name: 'escalates the urgent request at its deadline and every day after',
       given: () =>
         running('external')
-          .key('current', 'active', { dnsRequest: reported('wrong-key', 3 * DAY_MS) })
-          .dns('current', 'wrong-key')
-          .with({ notified: { [topic]: NOW - 3 * DAY_MS } }),
+          .key('current', 'active', {
+            restoreRequest: { ...restoring('no-record', 25 * HOUR_MS), reminders: 1 },
+          })
+          .dns('current', 'missing')
+          .with({ notified: { [topic]: NOW - HOUR_MS } }),
       want: {
         policy: 'repairActiveRecord',
-        keys: { current: { dnsRequest: expect.objectContaining({ reportedMistakeAt: NOW }) } },
-        actions: [correction, operators],
+        keys: { current: { restoreRequest: expect.objectContaining({ escalations: 1, lastEscalationAt: NOW }) } },
+        actions: [notifies('dns-change-escalation', 'dns-team', { requestId: RESTORE_ID })],
       },
     },
     {
-      name: 'reports a different mistake at once, even within 3 days of the last one',
+      name: 'reports a different mistake at once (the team put the record back wrongly)',
       given: () =>
         running('external')
-          .key('current', 'active', { dnsRequest: reported('wrong-key', HOUR_MS) })
+          .key('current', 'active', { restoreRequest: restoring('no-record', HOUR_MS) })
           .dns('current', 'truncated')
           .with({ notified: { [topic]: NOW - HOUR_MS } }),
       want: {
         policy: 'repairActiveRecord',
         keys: {
           current: {
-            dnsRequest: expect.objectContaining({ reportedMistake: 'key-truncated', reportedMistakeAt: NOW }),
+            restoreRequest: expect.objectContaining({ reportedMistake: 'key-truncated', reportedMistakeAt: NOW }),
           },
         },
-        actions: [correction],
+        actions: [notifies('dns-correction', 'dns-team', { requestId: RESTORE_ID, selector: KEY_IDS.current })],
       },
+    },
+    {
+      name: 'closes the urgent request once the record is verified everywhere again',
+      given: () =>
+        running('external').key('current', 'active', { restoreRequest: restoring('no-record', 5 * HOUR_MS) }),
+      want: {
+        policy: 'repairActiveRecord',
+        keys: { current: { restoreRequest: undefined, recordRepairedAt: NOW } },
+        actions: [],
+      },
+    },
+    {
+      name: 'switches SES back in external mode to the previous key while it is published, verified, in its grace period and not due',
+      given: () =>
+        running('external')
+          .key('old', 'retiring', { activatedAt: NOW - 20 * DAY_MS, retiredAt: NOW - DAY_MS })
+          .dns('old', 'correct')
+          .dns('current', 'missing'),
+      want: {
+        policy: 'repairActiveRecord',
+        state: { switching: { keyId: KEY_IDS.old, startedAt: NOW, reason: 'repair' } },
+        keys: { current: { restoreRequest: expect.objectContaining({ urgent: true }) } },
+        actions: [
+          { type: 'ses-put-signing-key', keyId: KEY_IDS.old },
+          notifies('dns-change-request', 'dns-team', { requestId: RESTORE_ID }),
+          operators,
+        ],
+      },
+    },
+    {
+      name: 'does not switch back to a previous key that is due for rotation (it would outlive its interval)',
+      given: () =>
+        running('external')
+          .key('old', 'retiring', { activatedAt: NOW - 160 * DAY_MS, retiredAt: NOW - DAY_MS })
+          .dns('old', 'correct')
+          .dns('current', 'missing'),
+      want: {
+        policy: 'repairActiveRecord',
+        state: { switching: undefined },
+        actions: [notifies('dns-change-request', 'dns-team', { requestId: RESTORE_ID }), operators],
+      },
+    },
+    {
+      name: 'follows a written record up every 5 minutes until every resolver shows it',
+      given: () =>
+        running('route53')
+          .key('current', 'active', { recordRepairedAt: NOW - 10 * MINUTE_MS })
+          .dns('current', { authoritative: 'correct', resolvers: 'missing' }),
+      want: { policy: 'idle', message: /waiting for every resolver/, requeueAfterMs: 5 * MINUTE_MS },
+    },
+    {
+      name: 'then watches SES every 5 minutes until caches of the old answer have expired (the soak)',
+      given: () => running('route53').key('current', 'active', { recordRepairedAt: NOW - 10 * MINUTE_MS }),
+      want: { policy: 'idle', message: /watching SES/, requeueAfterMs: 5 * MINUTE_MS },
     },
     {
       name: 'does nothing while only public resolvers still show another value',
