@@ -10,7 +10,7 @@
  */
 import { checkRecord } from './observations';
 import { awaitingCnames, sesOn, signingAllowed, type Ctx } from './policy';
-import { signingRepairPollMs } from './protocol';
+import { SIGNING_REPAIR_POLL_MS } from './protocol';
 import { recordBroken } from './record-repair';
 import { activeKey, type DomainState } from './state';
 import { DAY_MS } from '../core/time';
@@ -49,6 +49,21 @@ export function signingPathBreak(ctx: Ctx): SigningPathBreak | undefined {
 }
 
 /**
+ * The active key's record could not be looked at on every authoritative server in this run (a lookup
+ * timed out or failed after the DNS adapter's own retries): a person may have deleted or edited it, and
+ * this run cannot tell. The record is looked at again within `SIGNING_REPAIR_POLL_MS` — also while backing off
+ * after failures — instead of at the next scheduled run or the end of a backoff of up to 6 hours.
+ */
+export function activeRecordUnseen(ctx: Ctx): boolean {
+  const { spec, state, obs } = ctx;
+  if (state.switching || awaitingCnames(ctx)) return false;
+  const key = activeKey(state);
+  if (!key || key.publicKey === undefined || key.compromisedAt !== undefined) return false;
+  const check = checkRecord(spec, key, obs);
+  return !check.authoritativeOk && !check.unobserved && check.diagnosis.code === 'lookup-failed';
+}
+
+/**
  * The recorded state shows a repair of the active signing path under way (a repair switch, a record
  * written again within the day, SES waiting for a repaired record, an urgent request to the DNS team):
  * a run that fails before it could observe anything is retried within minutes, not after the backoff.
@@ -65,11 +80,12 @@ export function signingRepairUnderWay(state: DomainState, now: number): boolean 
 }
 
 /**
- * When to run again after a failed run: the backoff — or within `signingRepairPollMs` while the active
+ * When to run again after a failed run: the backoff — or within `SIGNING_REPAIR_POLL_MS` (5 min, in every
+ * DNS mode: the failure was AWS's, not the DNS team's) while the active
  * signing path needs a repair (seen in this run, or recorded as under way), unless the failure is not
  * transient and has repeated (an AccessDenied every few minutes helps nobody). A transient failure while
  * observing (SES or the key store throttled) is also looked at again within minutes: the run saw nothing,
- * and a broken signing path may be behind it — the backoff still holds back every other action
+ * and a broken signing path may be behind it (so is a run that could not see the active record) — the backoff still holds back every other action
  * (`honourBackoff`), so the retry costs a few reads.
  */
 export function retryAfterFailureMs(
@@ -79,7 +95,9 @@ export function retryAfterFailureMs(
 ): number {
   const { spec, state, obs, now } = ctx;
   if (!failure.transient && failure.count > 3) return backoffMs;
-  const broken = obs ? signingPathBreak({ spec, state, obs, now }) !== undefined : failure.transient;
+  const broken = obs
+    ? signingPathBreak({ spec, state, obs, now }) !== undefined || activeRecordUnseen({ spec, state, obs, now })
+    : failure.transient;
   if (!broken && !signingRepairUnderWay(state, now)) return backoffMs;
-  return Math.min(backoffMs, signingRepairPollMs(spec));
+  return Math.min(backoffMs, SIGNING_REPAIR_POLL_MS);
 }

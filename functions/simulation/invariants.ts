@@ -1132,6 +1132,10 @@ export class InvariantChecker {
         identity.tokens[0] === before.selector &&
         identity.publicKey === before.publicKey;
       if (same) return;
+      // The record of the key SES signed with was already a person's doing (deleted or edited, not yet back
+      // on every server): that key cannot be given back to SES until it is (invariant 1), and the record's
+      // repair is what the earlier change required.
+      if (this.ctx.changedByPerson?.(recordNameOf(before.selector, domain), at)) return;
       what =
         identity?.origin !== 'EXTERNAL'
           ? `SES switched to ${identity?.origin ?? 'nothing'}`
@@ -1144,6 +1148,10 @@ export class InvariantChecker {
       if (identity?.origin !== 'EXTERNAL' || !identity.publicKey || !this.ours(domain, identity.publicKey)) return;
       const selector = identity.tokens[0]!;
       if (recordNameOf(selector, domain).toLowerCase() !== change.name.toLowerCase()) return;
+      // External mode: the record was still a person's doing just before this change (not yet back, as it
+      // was, on every server): the urgent request to put it back — the reaction the earlier change required
+      // — still stands, and asks for the same value. Only byodkim's own writes can be asked for again.
+      if (spec.dns.kind === 'external' && this.ctx.changedByPerson?.(change.where, at - 1)) return;
       what = `the record ${change.name} of the selector SES signs with deleted or edited`;
       publicKey = identity.publicKey;
       names = [change.name, change.where];

@@ -40,6 +40,7 @@ import {
   MemoryStateStore,
   ROUTE53_SYNC_MS,
 } from '../memory/services';
+import type { TxtAnswer } from '../dkim/dns-answer';
 import type { KeyGenerator, KeyPair, LifecyclePorts } from '../lifecycle/ports';
 import type { DomainSpec } from '../core/spec';
 
@@ -108,6 +109,11 @@ export class World {
   readonly observer: MemoryDnsObserver;
   readonly keyGenerator: KeyGenerator;
   readonly counter: CallCounter = newCallCounter();
+  /**
+   * DNS lookups the world failed (a server timed out or answered SERVFAIL): a run during which this grows
+   * could not see every answer, and the checker treats it like a failed run (invariant 11).
+   */
+  dnsLookupFailures = 0;
   /** The current fault plan (swap it to change faults mid-run). */
   faults: FaultPlan;
   /** The ports the reconciler uses: faults and call counting on every AWS call. */
@@ -194,9 +200,17 @@ export class World {
         byName.set(name, base);
       }
       const u = mixInt(base, Math.floor(this.clock.now() / 60_000)) / 4294967296;
-      if (server.startsWith('authoritative')) return u < rate / 10 ? 'timeout' : undefined;
-      if (u >= rate) return undefined;
-      return u < rate / 2 ? 'servfail' : 'timeout';
+      const failure: TxtAnswer['outcome'] | undefined = server.startsWith('authoritative')
+        ? u < rate / 10
+          ? 'timeout'
+          : undefined
+        : u >= rate
+          ? undefined
+          : u < rate / 2
+            ? 'servfail'
+            : 'timeout';
+      if (failure) this.dnsLookupFailures += 1;
+      return failure;
     };
   }
 

@@ -1,4 +1,4 @@
-import { HOUR_MS } from '../../core/time';
+import { DAY_MS, HOUR_MS } from '../../core/time';
 import { notify, putSigningKeyAction, signingEnabledAction } from '../actions';
 import { operatorNotice } from '../notifications';
 import { checkRecord } from '../observations';
@@ -28,6 +28,20 @@ export const completeSwitch: Policy = {
     const shared = state.keys.some((k) => k.keyId !== key.keyId && k.selector === key.selector);
     if (!sesOn(ctx, key.selector) || (shared && sw.givenAt === undefined)) {
       const check = checkRecord(spec, key, obs);
+      // A repair switch (SES given the active key back) whose record was not seen (a lookup failed on a
+      // server), rather than seen wrong: look again within minutes instead of abandoning the repair — for up
+      // to a day. Never for a switch away from a compromised key: the hold takes over at once instead.
+      if (
+        !check.verified &&
+        sw.reason === 'repair' &&
+        check.diagnosis.code === 'lookup-failed' &&
+        now < sw.startedAt + DAY_MS
+      ) {
+        return wait(
+          `the record of ${key.selector} could not be looked up on every server; looking again before giving SES the key`,
+          now + SES_PENDING_POLL_MS,
+        );
+      }
       if (!check.verified) {
         return act(
           clear,

@@ -1,6 +1,6 @@
 import { wait, type Ctx, type Policy } from '../policy';
 import { backoffDelayMs } from '../protocol';
-import { signingPathBreak } from '../signing-path';
+import { activeRecordUnseen, signingPathBreak } from '../signing-path';
 
 /** The wait after failures, or undefined when the backoff is over (or there were none). */
 function backingOff({ state, now }: Ctx): ReturnType<Policy['run']> {
@@ -15,7 +15,8 @@ function backingOff({ state, now }: Ctx): ReturnType<Policy['run']> {
  * except a switch away from a compromised key (`revoke`), which is tried again at every run (the
  * compromised key signs until it is done: design.md §4, invariant 10), and the repair of the active
  * signing path (SES drifted or stopped signing, the active record deleted or edited: mail is unsigned
- * until it is repaired). Those go on to the repair policies below; `honourBackoffAfterRepairs` holds back
+ * until it is repaired) — or a run that could not look at the active record on every authoritative server,
+ * which must look again within minutes (`repairActiveRecord`). Those go on to the repair policies below; `honourBackoffAfterRepairs` holds back
  * everything after them.
  */
 export const honourBackoff: Policy = {
@@ -23,7 +24,7 @@ export const honourBackoff: Policy = {
   whileWaiting: 'stop-chain',
   run: (ctx) => {
     if (ctx.state.switching?.reason === 'compromise') return undefined;
-    if (signingPathBreak(ctx) !== undefined) return undefined;
+    if (signingPathBreak(ctx) !== undefined || activeRecordUnseen(ctx)) return undefined;
     return backingOff(ctx);
   },
 };

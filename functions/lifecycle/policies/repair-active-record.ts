@@ -3,8 +3,16 @@ import { notify, putSigningKeyAction } from '../actions';
 import { operatorNotice } from '../notifications';
 import { checkRecord, lookupName, type RecordCheck } from '../observations';
 import { act, awaitingCnames, stored, wait, writable, type Ctx, type Policy, type Verdict } from '../policy';
-import { graceEndsAt, propagationSoakMs, rotationDueAt, SES_PENDING_POLL_MS, signingRepairPollMs } from '../protocol';
+import {
+  graceEndsAt,
+  propagationSoakMs,
+  rotationDueAt,
+  SES_PENDING_POLL_MS,
+  SIGNING_REPAIR_POLL_MS,
+  signingRepairPollMs,
+} from '../protocol';
 import { recordBroken, repairRecord } from '../record-repair';
+import { activeRecordUnseen } from '../signing-path';
 import { activeKey, rollbackCandidate, withKey, withSwitchTo, type KeyRecord } from '../state';
 
 /**
@@ -25,6 +33,13 @@ export const repairActiveRecord: Policy = {
     if (!key || state.switching || key.publicKey === undefined) return undefined;
     const check = checkRecord(spec, key, obs);
     if (awaitingCnames(ctx)) return undefined;
+    // Not seen on every authoritative server in this run (a lookup failed): it may be broken — look again
+    // within minutes rather than at the next scheduled run.
+    if (activeRecordUnseen(ctx))
+      return wait(
+        `the record of ${key.selector} could not be looked up on every authoritative server`,
+        now + SIGNING_REPAIR_POLL_MS,
+      );
     if (!recordBroken(check)) return followUp(ctx, key, check);
     const mistake = check.diagnosis.code;
     const fallback = writable(spec) ? undefined : fallbackKey(ctx);
