@@ -3,7 +3,19 @@
  * verified and the key is stored), signing is enabled, and once SES confirms, the key is active and the
  * previous one retires. A record that breaks while SES is confirming is repaired at once.
  */
-import { HOUR_MS, KEY_IDS, MINUTE_MS, NOW, given, notifies, recordStrings, running, PUBLIC_KEYS, table } from './world';
+import {
+  DAY_MS,
+  HOUR_MS,
+  KEY_IDS,
+  MINUTE_MS,
+  NOW,
+  given,
+  notifies,
+  recordStrings,
+  running,
+  PUBLIC_KEYS,
+  table,
+} from './world';
 
 const switchingTo = (keyId: string, reason: 'activate' | 'rollback' | 'compromise' | 'repair' = 'activate') => ({
   switching: { keyId, startedAt: NOW - MINUTE_MS, reason },
@@ -11,6 +23,8 @@ const switchingTo = (keyId: string, reason: 'activate' | 'rollback' | 'compromis
 /** The domain a minute after activateVerifiedKey recorded the switch to `next`. */
 const switching = () =>
   running('route53').key('next', 'dns-verified').dns('next', 'correct').with(switchingTo(KEY_IDS.next));
+
+const easyDkim = { origin: 'AWS_SES', signingEnabled: true, status: 'SUCCESS', tokens: ['t1', 't2', 't3'] } as const;
 
 describe('completeSwitch', () => {
   table([
@@ -66,6 +80,32 @@ describe('completeSwitch', () => {
       name: 'abandons the switch without calling SES when the authoritative servers show another key',
       given: () => switching().dns('next', { authoritative: 'wrong-key', resolvers: 'correct' }),
       want: { policy: 'completeSwitch', state: { switching: undefined }, keys: { next: { state: 'dns-verified' } } },
+    },
+    {
+      name: 'a repair switch whose record a server did not answer for looks again in 5 minutes instead of being abandoned',
+      given: () =>
+        running('route53')
+          .ses(easyDkim)
+          .dns('current', 'correct', { 'authoritative:ns-2.example.jp': 'timeout' })
+          .with(switchingTo(KEY_IDS.current, 'repair')),
+      want: { policy: 'idle', unchanged: true, requeueAfterMs: 5 * MINUTE_MS, message: /could not be looked up/ },
+    },
+    {
+      name: 'abandons a repair switch whose record could not be looked up for a day',
+      given: () =>
+        running('route53')
+          .ses(easyDkim)
+          .dns('current', 'correct', { 'authoritative:ns-2.example.jp': 'timeout' })
+          .with({ switching: { keyId: KEY_IDS.current, startedAt: NOW - DAY_MS, reason: 'repair' } }),
+      want: { policy: 'completeSwitch', state: { switching: undefined }, message: /abandoned.*lookup-failed/ },
+    },
+    {
+      name: 'abandons a switch away from a compromised key at once when the new record could not be looked up',
+      given: () =>
+        switching()
+          .dns('next', 'correct', { 'authoritative:ns-2.example.jp': 'timeout' })
+          .with(switchingTo(KEY_IDS.next, 'compromise')),
+      want: { policy: 'completeSwitch', state: { switching: undefined }, message: /abandoned.*lookup-failed/ },
     },
     {
       name: 'abandons the switch when the key is not in the key store',

@@ -45,6 +45,22 @@ describe('honourBackoff', () => {
       want: { policy: 'idle', requeueAfterMs: 32 * HOUR_MS },
     },
     {
+      name: 'looks again within 5 minutes, not after 80, when this run could not see the active record on every authoritative server',
+      given: () =>
+        running('route53')
+          .dns('current', 'correct', { 'authoritative:ns-2.example.jp': 'timeout' })
+          .with({ failure: failure(5, NOW) }),
+      want: { policy: 'idle', unchanged: true, requeueAfterMs: 5 * MINUTE_MS },
+    },
+    {
+      name: 'still backs off fully when the active record was seen correct everywhere',
+      given: () =>
+        running('route53')
+          .dns('current', 'correct')
+          .with({ failure: failure(5, NOW) }),
+      want: { policy: 'idle', requeueAfterMs: 80 * MINUTE_MS },
+    },
+    {
       name: 'lets the chain go on once the backoff is over',
       given: () =>
         running('route53')

@@ -244,9 +244,14 @@ describe('repairActiveRecord', () => {
       want: { policy: 'idle', requeueAfterMs: 91 * DAY_MS },
     },
     {
-      name: 'does nothing when the authoritative servers did not answer',
+      name: 'looks again in 5 minutes (not at the next scheduled run) when the authoritative servers did not answer',
       given: () => running('external').dns('current', { authoritative: 'timeout', resolvers: 'missing' }),
-      want: { policy: 'idle', requeueAfterMs: 91 * DAY_MS },
+      want: { policy: 'idle', requeueAfterMs: 5 * MINUTE_MS, message: /could not be looked up/ },
+    },
+    {
+      name: 'route53: looks again in 5 minutes when one authoritative server timed out, acting on nothing it could not see',
+      given: () => running('route53').dns('current', 'correct', { 'authoritative:ns-2.example.jp': 'timeout' }),
+      want: { policy: 'idle', unchanged: true, requeueAfterMs: 5 * MINUTE_MS, message: /could not be looked up/ },
     },
     {
       name: 'does nothing when the record was not looked at in this run',
