@@ -1,6 +1,6 @@
 import { wait, type Ctx, type Policy } from '../policy';
 import { backoffDelayMs } from '../protocol';
-import { activeRecordUnseen, signingPathBreak } from '../signing-path';
+import { activeRecordUnseen, signingPathBreak, signingRepairUnderWay } from '../signing-path';
 
 /** The wait after failures, or undefined when the backoff is over (or there were none). */
 function backingOff({ state, now }: Ctx): ReturnType<Policy['run']> {
@@ -16,7 +16,8 @@ function backingOff({ state, now }: Ctx): ReturnType<Policy['run']> {
  * compromised key signs until it is done: design.md §4, invariant 10), and the repair of the active
  * signing path (SES drifted or stopped signing, the active record deleted or edited: mail is unsigned
  * until it is repaired) — or a run that could not look at the active record on every authoritative server,
- * which must look again within minutes (`repairActiveRecord`). Those go on to the repair policies below; `honourBackoffAfterRepairs` holds back
+ * which must look again within minutes (`repairActiveRecord`), and the follow-up of a repair under way
+ * (`signingRepairUnderWay`). Those go on to the repair policies below; `honourBackoffAfterRepairs` holds back
  * everything after them.
  */
 export const honourBackoff: Policy = {
@@ -25,6 +26,9 @@ export const honourBackoff: Policy = {
   run: (ctx) => {
     if (ctx.state.switching?.reason === 'compromise') return undefined;
     if (signingPathBreak(ctx) !== undefined || activeRecordUnseen(ctx)) return undefined;
+    // A repair under way is followed up through the backoff too: an urgent request closed once the record
+    // is back (else a later deletion would find it still open and send nothing), SES given the key again.
+    if (signingRepairUnderWay(ctx.state, ctx.now)) return undefined;
     return backingOff(ctx);
   },
 };

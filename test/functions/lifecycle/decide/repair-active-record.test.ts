@@ -14,6 +14,7 @@ import {
   NOW,
   OWNED_ZONE,
   PUBLIC_KEYS,
+  failure,
   given,
   notifies,
   recordName,
@@ -188,6 +189,18 @@ describe('repairActiveRecord', () => {
       name: 'closes the urgent request once the record is verified everywhere again',
       given: () =>
         running('external').key('current', 'active', { restoreRequest: restoring('no-record', 5 * HOUR_MS) }),
+      want: {
+        policy: 'repairActiveRecord',
+        keys: { current: { restoreRequest: undefined, recordRepairedAt: NOW } },
+        actions: [],
+      },
+    },
+    {
+      name: 'closes it through a backoff after failures too (else a later deletion finds it open and sends nothing)',
+      given: () =>
+        running('external')
+          .key('current', 'active', { restoreRequest: restoring('no-record', 5 * HOUR_MS) })
+          .with({ failure: failure(24, NOW - 10 * MINUTE_MS) }),
       want: {
         policy: 'repairActiveRecord',
         keys: { current: { restoreRequest: undefined, recordRepairedAt: NOW } },
