@@ -5,7 +5,7 @@ import { operatorNotice } from '../notifications';
 import { checkRecord } from '../observations';
 import type { SesDkimStatus } from '../ports';
 import { act, sesOn, stored, wait, type Ctx, type Policy, type Verdict } from '../policy';
-import { SES_FAILURE_RECHECK_MS, signingRepairPollMs } from '../protocol';
+import { SES_FAILURE_RECHECK_MS, SES_PENDING_POLL_MS, signingRepairPollMs } from '../protocol';
 import { repairRecord } from '../record-repair';
 import { inFlightKey, rollbackCandidate, withKey, withSwitchTo, type DomainState, type KeyRecord } from '../state';
 
@@ -26,6 +26,19 @@ export const investigateSesFailure: Policy = {
     const check = checkRecord(spec, key, obs);
     if (key.sesFailureHandledAt !== undefined && now < key.sesFailureHandledAt + SES_FAILURE_RECHECK_MS) {
       if (key.sesAwaitsRecordSince === undefined) {
+        // The key was given to SES again: a call that took effect leaves SES PENDING, not failing. Still
+        // failing a poll later, with the record verified and the key stored, means the call did not take
+        // effect (it failed after the intent was recorded): give it again rather than wait out the 3 days.
+        const retryAt = key.sesFailureHandledAt + SES_PENDING_POLL_MS;
+        if (check.verified && stored(ctx, key)) {
+          if (now < retryAt)
+            return wait(`SES reports ${ses.status} for ${key.selector}; the key was given to SES again`, retryAt);
+          return act(
+            withKey(state, key.keyId, { sesFailureHandledAt: now }),
+            `SES still reports ${ses.status} for ${key.selector} after it was given the key again: giving it again`,
+            [putSigningKeyAction(key)],
+          );
+        }
         return wait(`SES reports ${ses.status} for ${key.selector}; investigated, waiting for the repair to show`);
       }
       // The record is being repaired: as soon as it verifies everywhere, SES is given the key again (it

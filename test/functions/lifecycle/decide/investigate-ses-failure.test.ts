@@ -44,11 +44,33 @@ describe('investigateSesFailure', () => {
       },
     },
     {
-      name: 'does not act again within 3 days of investigating the same failure',
+      name: 'waits one SES poll after giving SES the key again',
+      given: () =>
+        running('route53')
+          .key('current', 'active', { sesFailureHandledAt: NOW - MINUTE_MS })
+          .signing('current', failed),
+      want: { policy: 'idle', message: /given to SES again/, requeueAfterMs: 4 * MINUTE_MS },
+    },
+    {
+      name: 'gives SES the key again, telling no one, when SES still fails a poll later (the call did not take effect: SES would be PENDING)',
       given: () =>
         running('route53')
           .key('current', 'active', { sesFailureHandledAt: NOW - 2 * DAY_MS })
           .signing('current', failed),
+      want: {
+        policy: 'investigateSesFailure',
+        keys: { current: { sesFailureHandledAt: NOW } },
+        actions: [{ type: 'ses-put-signing-key', keyId: KEY_IDS.current }],
+        message: /still reports FAILED/,
+      },
+    },
+    {
+      name: 'does not act again within 3 days of investigating the same failure while the record is not verified',
+      given: () =>
+        running('route53')
+          .key('current', 'active', { sesFailureHandledAt: NOW - 2 * DAY_MS, recordRepairedAt: NOW - 2 * DAY_MS })
+          .signing('current', failed)
+          .dns('current', 'correct', { 'resolver:8.8.8.8': 'missing' }),
       want: { policy: 'idle', message: /investigated/, requeueAfterMs: 91 * DAY_MS },
     },
     {
