@@ -52,8 +52,12 @@
  *     (or its CNAME target) written again (`dnsWritten`: Route 53's calls), or SES set to sign with a
  *     byodkim key again (or switched to another); external — an URGENT request sent to the DNS team
  *     (`notified`), or SES set to sign with a byodkim key. An operator command acknowledged in the
- *     window takes the domain over: the obligation is dropped. Checked only when the driver gives the
- *     schedule period (`CheckerContext.schedulePeriodMs`).
+ *     window takes the domain over: the obligation is dropped. A run the driver reports as failed
+ *     (`runFailed`: an AWS fault, a crash, a lost compare-and-swap, or the world's DNS failing a lookup
+ *     during the run) continues a chain of prompt retries. No obligation of its own for a change that
+ *     finds the damage already there (SES changed while the key's record is a person's doing; external:
+ *     the record changed again before it was back). Checked only when the driver gives the schedule
+ *     period (`CheckerContext.schedulePeriodMs`).
  *
  * Each invariant counts the checks it made (`checks`): `finish` reports, as a violation, an invariant
  * that the run should have exercised (e.g. 1 when SES was switched) and that checked nothing.
@@ -628,10 +632,13 @@ export class InvariantChecker {
 
   /**
    * A run of `domain` completed (settled) at `at`: the acknowledged commands of the domain that were
-   * acknowledged before it started are now carried out (invariant 10 holds from here).
+   * acknowledged before it started are now carried out (invariant 10 holds from here). `sawEverything`
+   * false: the world's DNS failed a lookup during the run — for invariant 11 it is a failed run, not one
+   * that completes a chain of retries or ends the grace of the first completed run.
    */
-  runCompleted(domain: string, run: number, at: number): void {
-    for (const o of this.reactions.get(domain) ?? []) {
+  runCompleted(domain: string, run: number, at: number, sawEverything = true): void {
+    // A run the DNS failed could not see every answer: it completes nothing for invariant 11 (`runFailed`).
+    for (const o of sawEverything ? (this.reactions.get(domain) ?? []) : []) {
       if (o.completedAt === undefined && o.runsBefore < run) o.completedAt = at;
       if (o.chainUntil !== undefined && o.chainEnd === undefined && at <= o.chainUntil) o.chainEnd = at;
     }
@@ -1240,7 +1247,7 @@ export class InvariantChecker {
       // later of the schedule period (+ slack) and the end of the first run after the change that completed.
       // A chain of failed runs retried promptly (runFailed) extends it to the run that completes the chain.
       const chain = o.chainUntil === undefined ? 0 : (o.chainEnd ?? o.chainUntil);
-      const deadline = Math.max(o.deadline, o.completedAt ?? Infinity, chain);
+      const deadline = Math.max(o.deadline, o.completedAt ?? -Infinity, chain);
       if (o.reactedAt !== undefined && o.reactedAt <= deadline) {
         this.checks[11] += 1;
         const mode = this.ctx.specOf(domain).dns.kind;

@@ -515,12 +515,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     const dnsFailuresBefore = world.dnsLookupFailures;
     try {
       const result = await reconcile(world.spec(domain), ports, { decide, maxSteps: MAX_STEPS, describe: false });
-      // Invariant 10: a settled run carries out the commands acknowledged before it started.
-      if (result.outcome === 'done' && result.requeueAfterMs !== 0)
-        checker.runCompleted(domain, run, world.clock.now());
       // Invariant 11: a run the world's DNS failed (a server timed out or answered SERVFAIL) could not see
       // every answer — it may not switch SES to a record it could not verify — and counts as a failed run.
-      if (world.dnsLookupFailures > dnsFailuresBefore) checker.runFailed(domain, world.clock.now());
+      const sawEverything = world.dnsLookupFailures === dnsFailuresBefore;
+      // Invariant 10: a settled run carries out the commands acknowledged before it started.
+      if (result.outcome === 'done' && result.requeueAfterMs !== 0)
+        checker.runCompleted(domain, run, world.clock.now(), sawEverything);
+      if (!sawEverything) checker.runFailed(domain, world.clock.now());
       return result;
     } catch (error) {
       if (error instanceof SimulatedCrash) return 'crashed';
