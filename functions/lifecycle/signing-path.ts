@@ -8,12 +8,29 @@
  * SES signs again. A person's change is invisible until the next run: the engine reacts within one
  * schedule period (docs/lifecycle.md, "A person's change").
  */
-import { checkRecord } from './observations';
+import { checkRecord, lookupName, slotTarget } from './observations';
 import { awaitingCnames, sesOn, signingAllowed, type Ctx } from './policy';
 import { SIGNING_REPAIR_POLL_MS } from './protocol';
 import { recordBroken } from './record-repair';
-import { activeKey, type DomainState } from './state';
+import { activeKey, type DomainState, type KeyRecord } from './state';
 import { DAY_MS } from '../core/time';
+
+/**
+ * Whether the key's record can be judged (and repaired) where byodkim writes it. Delegated mode: once the
+ * delegation is verified, or — while the DNS team's CNAMEs are requested again (one went missing) — when
+ * every authoritative server of the customer's zone still points this key's selector at its slot's record
+ * in the owned zone: that record is byodkim's to write whatever became of the other slot's CNAME.
+ */
+export function recordJudgeable(ctx: Pick<Ctx, 'spec' | 'state' | 'obs'>, key: KeyRecord): boolean {
+  const { spec, obs } = ctx;
+  if (!awaitingCnames(ctx)) return true;
+  if (spec.dns.kind !== 'delegated') return false;
+  const target = slotTarget(spec, key.slot ?? 1).toLowerCase();
+  const answers = (obs.records[lookupName(spec, key.selector)]?.answers ?? []).filter((a) =>
+    (a.server ?? '').startsWith('authoritative'),
+  );
+  return answers.length > 0 && answers.every((a) => a.cnameChain.some((name) => name.toLowerCase() === target));
+}
 
 /** Why the active signing path needs a repair now, or undefined when it does not. */
 export type SigningPathBreak =
@@ -39,7 +56,7 @@ export function signingPathBreak(ctx: Ctx): SigningPathBreak | undefined {
   if (state.switching) return state.switching.reason === 'repair' ? 'repair-switch' : undefined;
   const key = activeKey(state);
   if (!key || key.publicKey === undefined || key.compromisedAt !== undefined) return undefined;
-  if (!awaitingCnames(ctx) && recordBroken(checkRecord(spec, key, obs))) return 'record-broken';
+  if (recordJudgeable(ctx, key) && recordBroken(checkRecord(spec, key, obs))) return 'record-broken';
   const ses = obs.ses;
   if (!ses || !signingAllowed(state)) return undefined;
   if (!sesOn(ctx, key.selector)) return 'ses-drift';
@@ -56,9 +73,10 @@ export function signingPathBreak(ctx: Ctx): SigningPathBreak | undefined {
  */
 export function activeRecordUnseen(ctx: Ctx): boolean {
   const { spec, state, obs } = ctx;
-  if (state.switching || awaitingCnames(ctx)) return false;
+  if (state.switching) return false;
   const key = activeKey(state);
   if (!key || key.publicKey === undefined || key.compromisedAt !== undefined) return false;
+  if (!recordJudgeable(ctx, key)) return false;
   const check = checkRecord(spec, key, obs);
   return !check.authoritativeOk && !check.unobserved && check.diagnosis.code === 'lookup-failed';
 }

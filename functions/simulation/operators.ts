@@ -191,22 +191,23 @@ export class SimOperators {
     const extra = crashes + (result ? result.attempts - 1 : 0);
     if (extra > 0) tally.retried += 1;
     tally.extraAttempts += extra;
+    // An invocation that died before answering, or a write that failed after it took effect, may have
+    // recorded the command: the operator looks (status) before counting a refusal of the command tried
+    // again (e.g. ALREADY_DISABLED), or a command whose every invocation crashed, as not carried out.
+    const ambiguous = crashes > 0 || (result !== undefined && result.attempts > 1);
+    const earlier = ambiguous && result?.outcome !== 'done' ? this.lastRecorded.get(`${domain} ${action}`) : undefined;
+    if (earlier && earlier.at >= issuedAt) {
+      if (result) this.conflicts += result.conflicts;
+      tally.applied += 1;
+      checker.commandAcknowledged(domain, { action, issuedAt, version: earlier.version, ...named });
+      return result ? { request, issuedAt, result, outcome: 'done' } : { request, issuedAt, outcome: 'done' };
+    }
     if (!result) {
       tally.busy += 1;
       this.codes.CRASHED = (this.codes.CRASHED ?? 0) + 1;
       return { request, issuedAt, outcome: 'busy' };
     }
     this.conflicts += result.conflicts;
-    // An invocation that died before answering, or a write that failed after it took effect, may have
-    // recorded the command: the operator looks (status) before counting a refusal of the command tried
-    // again (e.g. ALREADY_DISABLED).
-    const ambiguous = crashes > 0 || result.attempts > 1;
-    const earlier = ambiguous && result.outcome !== 'done' ? this.lastRecorded.get(`${domain} ${action}`) : undefined;
-    if (earlier && earlier.at >= issuedAt) {
-      tally.applied += 1;
-      checker.commandAcknowledged(domain, { action, issuedAt, version: earlier.version, ...named });
-      return { request, issuedAt, result, outcome: 'done' };
-    }
     if (result.outcome === 'done') {
       tally.applied += 1;
       checker.commandAcknowledged(domain, {

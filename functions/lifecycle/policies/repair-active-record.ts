@@ -2,7 +2,7 @@ import { DAY_MS } from '../../core/time';
 import { notify, putSigningKeyAction } from '../actions';
 import { operatorNotice } from '../notifications';
 import { checkRecord, lookupName, type RecordCheck } from '../observations';
-import { act, awaitingCnames, stored, wait, writable, type Ctx, type Policy, type Verdict } from '../policy';
+import { act, stored, wait, writable, type Ctx, type Policy, type Verdict } from '../policy';
 import {
   graceEndsAt,
   propagationSoakMs,
@@ -12,7 +12,7 @@ import {
   signingRepairPollMs,
 } from '../protocol';
 import { recordBroken, repairRecord } from '../record-repair';
-import { activeRecordUnseen } from '../signing-path';
+import { activeRecordUnseen, recordJudgeable } from '../signing-path';
 import { activeKey, rollbackCandidate, withKey, withSwitchTo, type KeyRecord } from '../state';
 
 /**
@@ -32,7 +32,7 @@ export const repairActiveRecord: Policy = {
     const key = activeKey(state);
     if (!key || state.switching || key.publicKey === undefined) return undefined;
     const check = checkRecord(spec, key, obs);
-    if (awaitingCnames(ctx)) return undefined;
+    if (!recordJudgeable(ctx, key)) return undefined;
     // Not seen on every authoritative server in this run (a lookup failed): it may be broken — look again
     // within minutes rather than at the next scheduled run.
     if (activeRecordUnseen(ctx))

@@ -110,6 +110,21 @@ describe('repairActiveRecord', () => {
       want: { policy: 'requestDelegation', actions: [notifies('delegation-request', 'dns-team')] },
     },
     {
+      name: "delegated: writes the active slot's record again while the other slot's CNAME is requested again (its own CNAME is in place)",
+      given: () =>
+        running('delegated')
+          .with({ delegation: { placeholdersWrittenAt: NOW - 400 * DAY_MS } })
+          .dns('current', 'revoked'),
+      want: {
+        policy: 'repairActiveRecord',
+        keys: { current: { recordRepairedAt: NOW } },
+        actions: [
+          { ...rewrite, zone: OWNED_ZONE, name: `mail1.${OWNED_ZONE}` },
+          notifies('signing-drift', 'operators', { selector: 'mail1' }),
+        ],
+      },
+    },
+    {
       name: 'asks the DNS team in external mode, urgently, to put the record back (1-day deadline), naming the mistake',
       given: () => running('external').dns('current', 'wrong-key'),
       want: {
