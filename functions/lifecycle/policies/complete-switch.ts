@@ -42,14 +42,17 @@ export const completeSwitch: Policy = {
           now + SES_PENDING_POLL_MS,
         );
       }
+      // SES may have been given this key by an earlier run of the switch (and signed with it): a key in
+      // its grace period starts it again, so that mail it signed is verifiable for the whole period.
+      const abandoned = key.state === 'retiring' ? withKey(clear, key.keyId, { retiredAt: now }) : clear;
       if (!check.verified) {
         return act(
-          clear,
+          abandoned,
           `abandoned the switch to ${key.selector}: its record is not verified (${check.diagnosis.code})`,
         );
       }
       if (!stored(ctx, key))
-        return act(clear, `abandoned the switch to ${key.selector}: its key is not in the key store`);
+        return act(abandoned, `abandoned the switch to ${key.selector}: its key is not in the key store`);
       return act(state, `giving SES the key for ${key.selector} (${sw.reason})`, [putSigningKeyAction(key)]);
     }
     if (!obs.ses.signingEnabled && signingAllowed(state)) {

@@ -108,6 +108,20 @@ describe('completeSwitch', () => {
       want: { policy: 'completeSwitch', state: { switching: undefined }, message: /abandoned.*lookup-failed/ },
     },
     {
+      name: 'starts the grace period of a retiring key again when a switch back to it is abandoned (SES may have signed with it)',
+      given: () =>
+        running('route53')
+          .key('old', 'retiring', { retiredAt: NOW - 6 * DAY_MS })
+          .dns('old', 'correct', { 'authoritative:ns-2.example.jp': 'timeout' })
+          .with(switchingTo(KEY_IDS.old, 'compromise')),
+      want: {
+        policy: 'completeSwitch',
+        state: { switching: undefined },
+        keys: { old: { state: 'retiring', retiredAt: NOW } },
+        message: /abandoned/,
+      },
+    },
+    {
       name: 'abandons the switch when the key is not in the key store',
       given: () => switching().lost('next'),
       want: { policy: 'completeSwitch', state: { switching: undefined }, message: /key store/ },
