@@ -79,6 +79,8 @@ export class SimPeople {
   >;
   /** Authoritative names a person changed: lowercase name → each change (and when it was undone). */
   private readonly damages = new Map<string, Damage[]>();
+  /** Per domain, the changes of its active record not yet seen undone (`activeRecordDamaged`). */
+  private readonly activeDamages = new Map<string, [string, Damage][]>();
   /** Selector names (CNAMEs) → the names of the records they point to that a person changed. */
   private readonly targets = new Map<string, Set<string>>();
   private counter = 0;
@@ -120,14 +122,18 @@ export class SimPeople {
    * `at`? In external mode this is the DNS team's time (the ledger books it apart).
    */
   activeRecordDamaged(domain: string, at: number): boolean {
-    for (const [name, list] of this.damages) {
-      for (const damage of list) {
-        if (damage.domain !== domain || !damage.active || damage.from > at) continue;
-        damage.repairedAt ??= this.restoredBetween(name, damage, at);
-        if (damage.repairedAt === undefined || damage.repairedAt > at) return true;
-      }
+    const open = this.activeDamages.get(domain);
+    if (!open) return false;
+    let damaged = false;
+    // Asked at the simulation's clock, which only moves forward: a damage repaired by now is dropped.
+    for (let i = open.length - 1; i >= 0; i -= 1) {
+      const [name, damage] = open[i]!;
+      if (damage.from > at) continue;
+      damage.repairedAt ??= this.restoredBetween(name, damage, at);
+      if (damage.repairedAt === undefined || damage.repairedAt > at) damaged = true;
+      else open.splice(i, 1);
     }
-    return false;
+    return damaged;
   }
 
   /** SES's settings now, as the checker reads them (invariant 11). */
@@ -260,8 +266,14 @@ export class SimPeople {
     const shown = this.world.dns.changesBetween(where, now - DAY_MS, now + 30 * DAY_MS).filter((t) => !before.has(t));
     const key = where.toLowerCase();
     const list = this.damages.get(key) ?? [];
-    list.push({ from: Math.min(now, ...shown), original, domain, active });
+    const damage: Damage = { from: Math.min(now, ...shown), original, domain, active };
+    list.push(damage);
     this.damages.set(key, list);
+    if (active) {
+      const open = this.activeDamages.get(domain) ?? [];
+      open.push([key, damage]);
+      this.activeDamages.set(domain, open);
+    }
     if (where !== name) {
       const targets = this.targets.get(name.toLowerCase()) ?? new Set<string>();
       targets.add(key);
