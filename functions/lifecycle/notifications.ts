@@ -223,6 +223,14 @@ export function revocationRequest(
   const prefix = STAGE_PREFIX[stage];
   const overdue = overdueLines(request, stage, now);
   const urgent = key.compromisedAt !== undefined;
+  // An open request to put this record back is overtaken: the team must not restore it after revoking it.
+  const restore = key.restoreRequest?.id;
+  const replaces = restore
+    ? {
+        ja: `■ この依頼は、同じレコードを復旧する依頼 ${restore} に代わるものです。${restore} は対応しないでください。\n`,
+        en: `- This request replaces request ${restore} to put the same record back: please do not carry out ${restore}.\n`,
+      }
+    : { ja: '', en: '' };
   const ja =
     `${overdue.ja}DNS 管理チーム ご担当者様\n\n` +
     (urgent
@@ -230,6 +238,7 @@ export function revocationRequest(
       : `${spec.domain} の DKIM 鍵（セレクター ${key.selector}）は使用を終了しました。以下のとおりレコードの値を置き換えて失効させてください（削除でも構いません）。\n\n`) +
     `■ 依頼番号: ${request.id}\n■ 期限: ${formatJst(request.deadline, 'ja')}\n■ レコード名: ${name}.\n■ タイプ: TXT\n` +
     `■ 新しい値: ${quoteString(REVOCATION_VALUE)}\n■ ゾーンファイル形式（BIND）:\n${zoneLine}\n\n` +
+    replaces.ja +
     `■ 完了時のご返信: 件名に「${request.id} 設定完了」と記載してご返信ください。\n`;
   const en =
     `${overdue.en}Dear DNS team,\n\n` +
@@ -238,6 +247,7 @@ export function revocationRequest(
       : `The DKIM key of ${spec.domain} with selector ${key.selector} is retired. Please revoke its record by replacing the value (deleting the record is also fine):\n\n`) +
     `- Request id: ${request.id}\n- Deadline: ${formatJst(request.deadline, 'en')}\n- Name: ${name}.\n- Type: TXT\n` +
     `- New value: ${quoteString(REVOCATION_VALUE)}\n- Zone file line (BIND):\n${zoneLine}\n\n` +
+    replaces.en +
     `- When done, reply with "${request.id} done" in the subject.\n`;
   return {
     kind: stage === 'escalation' ? 'dns-change-escalation' : 'dns-revocation-request',

@@ -99,7 +99,9 @@ export class SimDnsTeam {
       case 'dns-change-request':
       case 'dns-revocation-request':
       case 'delegation-request': {
-        const request = this.requests.get(n.requestId) ?? this.open(n, now);
+        const known = this.requests.get(n.requestId);
+        const request = known ?? this.open(n, now);
+        if (!known && request.kind === 'revoke') this.closeOvertaken(request);
         if (request.correctAt === undefined && request.scheduledAt === undefined)
           this.plan(request, this.answerDelay(request));
         return;
@@ -279,6 +281,23 @@ export class SimDnsTeam {
       r.token += 1;
       r.scheduledAt = undefined;
       this.trace?.(r.domain, `team closes ${r.id}: the record it asks for is in place (${done.id})`);
+    }
+  }
+
+  /**
+   * A revocation overtakes every open request to publish (or put back) a record at the same name: the team
+   * does the latest instruction, not a restore of a record it has just been told to revoke.
+   */
+  private closeOvertaken(revoke: TeamRequest): void {
+    const name = revoke.txt!.name.toLowerCase();
+    for (const r of this.requests.values()) {
+      if (r.domain !== revoke.domain || r.kind !== 'publish' || !r.txt || r.txt.name.toLowerCase() !== name) continue;
+      if (r.scheduledAt === undefined && r.correctAt !== undefined) continue;
+      r.correctAt ??= this.clock.now();
+      r.firstAnswerAt ??= this.clock.now();
+      r.token += 1;
+      r.scheduledAt = undefined;
+      this.trace?.(r.domain, `team drops ${r.id}: overtaken by the revocation ${revoke.id}`);
     }
   }
 

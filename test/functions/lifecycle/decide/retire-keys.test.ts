@@ -115,6 +115,38 @@ describe('retireKeys', () => {
       },
     },
     {
+      name: 'tells the DNS team that the revocation replaces an open request to put the same record back (ja and en)',
+      given: () =>
+        retired('external', HOUR_MS, {
+          compromisedAt: NOW - HOUR_MS,
+          restoreRequest: {
+            id: 'mail-20260102-1-restore-202604010100',
+            sentAt: NOW - 2 * HOUR_MS,
+            deliveredAt: NOW - 2 * HOUR_MS,
+            deadline: NOW + DAY_MS,
+            reminders: 0,
+            escalations: 0,
+            urgent: true,
+          },
+        }),
+      want: {
+        policy: 'retireKeys',
+        actions: [
+          {
+            ...notifies('dns-revocation-request', 'dns-team'),
+            notification: expect.objectContaining({
+              body: {
+                en: expect.stringContaining(
+                  'replaces request mail-20260102-1-restore-202604010100 to put the same record back',
+                ),
+                ja: expect.stringContaining('mail-20260102-1-restore-202604010100 は対応しないでください'),
+              },
+            }),
+          },
+        ],
+      },
+    },
+    {
       name: 'marks a key that never reached DNS revoked without touching DNS',
       given: () =>
         running('route53').key('old', 'retiring', {
