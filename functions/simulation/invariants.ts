@@ -1152,6 +1152,29 @@ export class InvariantChecker {
       publicKey = before.publicKey;
       names = [recordNameOf(before.selector, domain)];
     } else {
+      // The record of a key SES was switched away from, damaged before the engine put SES back: SES may not
+      // be given that key until its record verifies again everywhere (invariant 1) — the record's repair,
+      // owed to this change, is now what that earlier change waits for.
+      const lower = change.name.toLowerCase();
+      const list = this.reactions.get(domain) ?? [];
+      const waiting = list.find((o) => o.kind === 'ses' && o.reactedAt === undefined && o.names.includes(lower));
+      if (waiting && period !== undefined) {
+        const kept = list.filter((o) => !(o.kind === 'ses' && o.reactedAt === undefined && o.names.includes(lower)));
+        this.personChangesChecked += 1;
+        kept.push({
+          kind: 'dns',
+          domain,
+          at,
+          deadline: at + period + REACTION_SLACK_MS,
+          what: `the record ${change.name} of the key SES was switched away from (${waiting.what}) deleted or edited`,
+          names: [...new Set([change.name, change.where].map((n) => n.toLowerCase()))],
+          publicKey: waiting.publicKey,
+          external: spec.dns.kind === 'external',
+          runsBefore: this.runsStarted,
+        });
+        this.reactions.set(domain, kept);
+        return;
+      }
       if (identity?.origin !== 'EXTERNAL' || !identity.publicKey || !this.ours(domain, identity.publicKey)) return;
       const selector = identity.tokens[0]!;
       if (recordNameOf(selector, domain).toLowerCase() !== change.name.toLowerCase()) return;
