@@ -8,15 +8,4 @@ if (!fs.existsSync(compiled)) {
   process.stderr.write('byodkim: the command line is not built yet; run `npm run build` in the project first\n');
   process.exit(2);
 }
-const { run, processIo } = require(compiled);
-const io = processIo();
-run(process.argv.slice(2), io).then(
-  (code) => {
-    io.close();
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`byodkim: internal error: ${error && error.message ? error.message : String(error)}\n`);
-    process.exitCode = 2;
-  },
-);
+require(compiled).main(__filename);

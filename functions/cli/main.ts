@@ -2,6 +2,7 @@
  * `byodkim`: the operator's command line. Each sub-command lives in `commands/`; this file only
  * dispatches, prints help, and turns errors into exit codes (never a stack trace for a user mistake).
  */
+import { spawnSync } from 'node:child_process';
 import readline from 'node:readline';
 import { EXIT_CODES_HELP, ExitCode, INVOCATION, type Command, type CommandIo } from './command';
 import { commands as allCommands } from './commands';
@@ -95,7 +96,39 @@ export async function run(
   }
 }
 
-if (require.main === module) {
+/** V8's semi-space size (MB) `simulate` runs with: its allocation-heavy loop otherwise spends ~25% of its CPU in scavenges. */
+export const SIMULATE_SEMI_SPACE_MB = 64;
+
+/**
+ * Whether this process should run `argv` in a child with a larger young generation instead: `simulate`,
+ * unless it already is that child or the flag was given. The output is the same; the time is ~20% less
+ * (measured on the required run: 69.2 s → 54.6 s wall, 78.6 s → 60.9 s CPU).
+ */
+export function simulateChildArgs(
+  argv: readonly string[],
+  execArgv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): string[] | undefined {
+  if (argv[0] !== 'simulate' || env['BYODKIM_SIMULATE_CHILD'] === '1') return undefined;
+  if (execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return undefined;
+  return [...execArgv, `--max-semi-space-size=${SIMULATE_SEMI_SPACE_MB}`];
+}
+
+/**
+ * The command line's entry (this file run directly, or `bin/byodkim.js`): `simulate` re-runs itself once
+ * with a larger young generation (`simulateChildArgs`); everything else runs here.
+ */
+export function main(script: string): void {
+  const argv = process.argv.slice(2);
+  const nodeArgs = simulateChildArgs(argv, process.execArgv, process.env);
+  if (nodeArgs) {
+    const child = spawnSync(process.execPath, [...nodeArgs, script, ...argv], {
+      stdio: 'inherit',
+      env: { ...process.env, BYODKIM_SIMULATE_CHILD: '1' },
+    });
+    process.exitCode = child.status ?? ExitCode.USAGE;
+    return;
+  }
   const io = processIo();
   run(process.argv.slice(2), io).then(
     (code) => {
@@ -108,3 +141,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) main(__filename);

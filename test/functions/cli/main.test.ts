@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { run } from '../../../functions/cli/main';
+import { spawnSync } from 'node:child_process';
+import { run, SIMULATE_SEMI_SPACE_MB, simulateChildArgs } from '../../../functions/cli/main';
 import { capture } from '../../support/cli';
 import type { Command } from '../../../functions/cli/command';
 import { ValidationError } from '../../../functions/core/errors';
@@ -81,5 +82,34 @@ describe('the byodkim dispatcher', () => {
     const c = capture();
     expect(await run(['fail'], c.io, [failing])).toBe(2);
     expect(c.err()).toBe('byodkim fail: selector "a.b" must not contain dots\n');
+  });
+});
+
+describe('simulate runs in a child with a larger young generation', () => {
+  it('re-runs simulate once with --max-semi-space-size, keeping the other node options', () => {
+    expect(simulateChildArgs(['simulate', '--domains', '5'], ['-r', './scripts/ts-require.cjs'], {})).toEqual([
+      '-r',
+      './scripts/ts-require.cjs',
+      `--max-semi-space-size=${SIMULATE_SEMI_SPACE_MB}`,
+    ]);
+  });
+
+  it('does not re-run other commands, the child itself, or a process already given the flag', () => {
+    expect(simulateChildArgs(['status', '--env', 'dev'], [], {})).toBeUndefined();
+    expect(simulateChildArgs(['simulate'], [], { BYODKIM_SIMULATE_CHILD: '1' })).toBeUndefined();
+    expect(simulateChildArgs(['simulate'], ['--max-semi-space-size=32'], {})).toBeUndefined();
+  });
+
+  it('answers through the child: the report on stdout and the exit status (2 on bad usage)', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['-r', './scripts/ts-require.cjs', 'functions/cli/main.ts', ...args], {
+        encoding: 'utf8',
+      });
+    const ok = cli('simulate', '--domains', '1', '--days', '2', '--json');
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ domains: 1, days: 2, violations: { total: 0 } });
+    const bad = cli('simulate', '--bogus');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("Unknown option '--bogus'");
   });
 });
