@@ -8,4 +8,4 @@ if (!fs.existsSync(compiled)) {
   process.stderr.write('byodkim: the command line is not built yet; run `npm run build` in the project first\n');
   process.exit(2);
 }
-require(compiled).main(__filename);
+require(compiled).main(path.join(__dirname, 'byodkim.js'));
