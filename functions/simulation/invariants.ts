@@ -1176,6 +1176,9 @@ export class InvariantChecker {
         return;
       }
       if (identity?.origin !== 'EXTERNAL' || !identity.publicKey || !this.ours(domain, identity.publicKey)) return;
+      // Signing with that key is off by an acknowledged command: no signing is broken (invariant 10 holds
+      // SES to the command); the record is still repaired before signing resumes (invariant 2 on enable).
+      if (this.signingForbidden(domain, identity.publicKey)) return;
       const selector = identity.tokens[0]!;
       if (recordNameOf(selector, domain).toLowerCase() !== change.name.toLowerCase()) return;
       // External mode: the record was still a person's doing just before this change (not yet back, as it
