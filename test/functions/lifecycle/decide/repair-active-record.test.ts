@@ -37,6 +37,15 @@ const rewrite = {
   strings: recordStrings(PUBLIC_KEYS.current),
   ttlSeconds: 300,
 };
+/** Delegated mode: the active slot's record written again in the owned zone, the operators told. */
+const slotRewritten = {
+  policy: 'repairActiveRecord',
+  keys: { current: { recordRepairedAt: NOW } },
+  actions: [
+    { ...rewrite, zone: OWNED_ZONE, name: `mail1.${OWNED_ZONE}` },
+    notifies('signing-drift', 'operators', { selector: 'mail1' }),
+  ],
+};
 /** The urgent request to put `current` back, sent at NOW (minute precision in its id). */
 const RESTORE_ID = `${KEY_IDS.current}-restore-202604010300`;
 /** An urgent restore request of `current` sent `ago` ms before NOW, reporting `mistake`. */
@@ -92,14 +101,7 @@ describe('repairActiveRecord', () => {
     {
       name: "writes the slot's record again in the owned zone in delegated mode",
       given: () => running('delegated').dns('current', 'revoked'),
-      want: {
-        policy: 'repairActiveRecord',
-        keys: { current: { recordRepairedAt: NOW } },
-        actions: [
-          { ...rewrite, zone: OWNED_ZONE, name: `mail1.${OWNED_ZONE}` },
-          notifies('signing-drift', 'operators', { selector: 'mail1' }),
-        ],
-      },
+      want: slotRewritten,
     },
     {
       name: "does not apply in delegated mode before the DNS team's CNAMEs are verified",
@@ -115,14 +117,7 @@ describe('repairActiveRecord', () => {
         running('delegated')
           .with({ delegation: { placeholdersWrittenAt: NOW - 400 * DAY_MS } })
           .dns('current', 'revoked'),
-      want: {
-        policy: 'repairActiveRecord',
-        keys: { current: { recordRepairedAt: NOW } },
-        actions: [
-          { ...rewrite, zone: OWNED_ZONE, name: `mail1.${OWNED_ZONE}` },
-          notifies('signing-drift', 'operators', { selector: 'mail1' }),
-        ],
-      },
+      want: slotRewritten,
     },
     {
       name: 'asks the DNS team in external mode, urgently, to put the record back (1-day deadline), naming the mistake',
