@@ -1156,37 +1156,30 @@ export class InvariantChecker {
       // be given that key until its record verifies again everywhere (invariant 1) — the record's repair,
       // owed to this change, is now what that earlier change waits for.
       const lower = change.name.toLowerCase();
-      const list = this.reactions.get(domain) ?? [];
-      const waiting = list.find((o) => o.kind === 'ses' && o.reactedAt === undefined && o.names.includes(lower));
-      if (waiting && period !== undefined) {
-        const kept = list.filter((o) => !(o.kind === 'ses' && o.reactedAt === undefined && o.names.includes(lower)));
-        this.personChangesChecked += 1;
-        kept.push({
-          kind: 'dns',
-          domain,
-          at,
-          deadline: at + period + REACTION_SLACK_MS,
-          what: `the record ${change.name} of the key SES was switched away from (${waiting.what}) deleted or edited`,
-          names: [...new Set([change.name, change.where].map((n) => n.toLowerCase()))],
-          publicKey: waiting.publicKey,
-          external: spec.dns.kind === 'external',
-          runsBefore: this.runsStarted,
-        });
-        this.reactions.set(domain, kept);
-        return;
+      const awaitsSes = (o: ReactionObligation) =>
+        o.kind === 'ses' && o.reactedAt === undefined && o.names.includes(lower);
+      const pending = this.reactions.get(domain) ?? [];
+      const waiting = pending.find(awaitsSes);
+      if (waiting) {
+        const kept = pending.filter((o) => !awaitsSes(o));
+        if (kept.length > 0) this.reactions.set(domain, kept);
+        else this.reactions.delete(domain);
+        what = `the record ${change.name} of the key SES was switched away from (${waiting.what}) deleted or edited`;
+        publicKey = waiting.publicKey;
+      } else {
+        if (identity?.origin !== 'EXTERNAL' || !identity.publicKey || !this.ours(domain, identity.publicKey)) return;
+        // Signing with that key is off by an acknowledged command: no signing is broken (invariant 10 holds
+        // SES to the command); the record is still repaired before signing resumes (invariant 2 on enable).
+        if (this.signingForbidden(domain, identity.publicKey)) return;
+        const selector = identity.tokens[0]!;
+        if (recordNameOf(selector, domain).toLowerCase() !== lower) return;
+        // External mode: the record was still a person's doing just before this change (not yet back, as it
+        // was, on every server): the urgent request to put it back — the reaction the earlier change required
+        // — still stands, and asks for the same value. Only byodkim's own writes can be asked for again.
+        if (spec.dns.kind === 'external' && this.ctx.changedByPerson?.(change.where, at - 1)) return;
+        what = `the record ${change.name} of the selector SES signs with deleted or edited`;
+        publicKey = identity.publicKey;
       }
-      if (identity?.origin !== 'EXTERNAL' || !identity.publicKey || !this.ours(domain, identity.publicKey)) return;
-      // Signing with that key is off by an acknowledged command: no signing is broken (invariant 10 holds
-      // SES to the command); the record is still repaired before signing resumes (invariant 2 on enable).
-      if (this.signingForbidden(domain, identity.publicKey)) return;
-      const selector = identity.tokens[0]!;
-      if (recordNameOf(selector, domain).toLowerCase() !== change.name.toLowerCase()) return;
-      // External mode: the record was still a person's doing just before this change (not yet back, as it
-      // was, on every server): the urgent request to put it back — the reaction the earlier change required
-      // — still stands, and asks for the same value. Only byodkim's own writes can be asked for again.
-      if (spec.dns.kind === 'external' && this.ctx.changedByPerson?.(change.where, at - 1)) return;
-      what = `the record ${change.name} of the selector SES signs with deleted or edited`;
-      publicKey = identity.publicKey;
       names = [change.name, change.where];
     }
     this.personChangesChecked += 1;
