@@ -62,8 +62,11 @@ beforeEach(() => {
   base = {
     resolvers: [resolver.address],
     nameServerPort: auth.port,
-    timeoutMs: 300,
-    retries: 0,
+    // Loopback servers answer in about a millisecond; a generous timeout and one retry keep a loaded CI
+    // machine (a cold jest worker) from turning a slow first answer into a timeout. The test that measures
+    // the timeout sets its own.
+    timeoutMs: 1_000,
+    retries: 1,
     now: () => now,
   };
 });
@@ -138,6 +141,7 @@ describe('NetworkDnsObserver', () => {
       ...base,
       resolvers: [resolver.address, silentAddress],
       discoveryResolvers: [resolver.address],
+      timeoutMs: 300,
       retries: 1,
     });
     const started = Date.now();
