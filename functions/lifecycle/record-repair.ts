@@ -21,6 +21,11 @@ export function recordBroken(check: RecordCheck): boolean {
   return !check.authoritativeOk && !check.unobserved && check.diagnosis.code !== 'lookup-failed';
 }
 
+/** The record was looked up but not seen on every authoritative server (a lookup failed): it may be broken. */
+export function recordUnseen(check: RecordCheck): boolean {
+  return !check.authoritativeOk && !check.unobserved && check.diagnosis.code === 'lookup-failed';
+}
+
 export interface RepairOptions {
   /**
    * When byodkim last wrote the record: within PROPAGATION_POLL_MS of it the write may not show yet, and

@@ -11,7 +11,7 @@
 import { checkRecord, lookupName, slotTarget } from './observations';
 import { awaitingCnames, sesOn, signingAllowed, type Ctx } from './policy';
 import { SIGNING_REPAIR_POLL_MS } from './protocol';
-import { recordBroken } from './record-repair';
+import { recordBroken, recordUnseen } from './record-repair';
 import { activeKey, type DomainState, type KeyRecord } from './state';
 import { DAY_MS } from '../core/time';
 
@@ -54,8 +54,8 @@ export type SigningPathBreak =
 export function signingPathBreak(ctx: Ctx): SigningPathBreak | undefined {
   const { spec, state, obs } = ctx;
   if (state.switching) return state.switching.reason === 'repair' ? 'repair-switch' : undefined;
-  const key = activeKey(state);
-  if (!key || key.publicKey === undefined || key.compromisedAt !== undefined) return undefined;
+  const key = signingKey(state);
+  if (!key) return undefined;
   if (recordJudgeable(ctx, key) && recordBroken(checkRecord(spec, key, obs))) return 'record-broken';
   const ses = obs.ses;
   if (!ses || !signingAllowed(state)) return undefined;
@@ -73,12 +73,14 @@ export function signingPathBreak(ctx: Ctx): SigningPathBreak | undefined {
  */
 export function activeRecordUnseen(ctx: Ctx): boolean {
   const { spec, state, obs } = ctx;
-  if (state.switching) return false;
+  const key = state.switching ? undefined : signingKey(state);
+  return key !== undefined && recordJudgeable(ctx, key) && recordUnseen(checkRecord(spec, key, obs));
+}
+
+/** The active key whose signing path byodkim keeps: published (a public key) and not compromised. */
+function signingKey(state: DomainState): KeyRecord | undefined {
   const key = activeKey(state);
-  if (!key || key.publicKey === undefined || key.compromisedAt !== undefined) return false;
-  if (!recordJudgeable(ctx, key)) return false;
-  const check = checkRecord(spec, key, obs);
-  return !check.authoritativeOk && !check.unobserved && check.diagnosis.code === 'lookup-failed';
+  return key && key.publicKey !== undefined && key.compromisedAt === undefined ? key : undefined;
 }
 
 /**
@@ -99,12 +101,12 @@ export function signingRepairUnderWay(state: DomainState, now: number): boolean 
 
 /**
  * When to run again after a failed run: the backoff — or within `SIGNING_REPAIR_POLL_MS` (5 min, in every
- * DNS mode: the failure was AWS's, not the DNS team's) while the active
- * signing path needs a repair (seen in this run, or recorded as under way), unless the failure is not
- * transient and has repeated (an AccessDenied every few minutes helps nobody). A transient failure while
- * observing (SES or the key store throttled) is also looked at again within minutes: the run saw nothing,
- * and a broken signing path may be behind it (so is a run that could not see the active record) — the backoff still holds back every other action
- * (`honourBackoff`), so the retry costs a few reads.
+ * DNS mode: the failure was AWS's, not the DNS team's) while the active signing path needs a repair (seen
+ * in this run, or recorded as under way), unless the failure is not transient and has repeated (an
+ * AccessDenied every few minutes helps nobody). A transient failure while observing (SES or the key store
+ * throttled) is also looked at again within minutes: the run saw nothing, and a broken signing path may be
+ * behind it (so may a run that could not see the active record) — the backoff still holds back every other
+ * action (`honourBackoff`), so the retry costs a few reads.
  */
 export function retryAfterFailureMs(
   ctx: Omit<Ctx, 'obs'> & { readonly obs: Ctx['obs'] | undefined },

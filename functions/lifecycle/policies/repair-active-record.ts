@@ -11,8 +11,8 @@ import {
   SIGNING_REPAIR_POLL_MS,
   signingRepairPollMs,
 } from '../protocol';
-import { recordBroken, repairRecord } from '../record-repair';
-import { activeRecordUnseen, recordJudgeable } from '../signing-path';
+import { recordBroken, recordUnseen, repairRecord } from '../record-repair';
+import { recordJudgeable } from '../signing-path';
 import { activeKey, rollbackCandidate, withKey, withSwitchTo, type KeyRecord } from '../state';
 
 /**
@@ -35,7 +35,7 @@ export const repairActiveRecord: Policy = {
     if (!recordJudgeable(ctx, key)) return undefined;
     // Not seen on every authoritative server in this run (a lookup failed): it may be broken — look again
     // within minutes rather than at the next scheduled run.
-    if (activeRecordUnseen(ctx))
+    if (key.compromisedAt === undefined && recordUnseen(check))
       return wait(
         `the record of ${key.selector} could not be looked up on every authoritative server`,
         now + SIGNING_REPAIR_POLL_MS,
