@@ -376,27 +376,23 @@ export class UnsignedLedger {
   /** A person or an operator changed something that may leave mail unsigned. */
   open(domain: string, cause: 'person' | 'operator', at: number, brokeActiveRecord = false, group = 'all'): void {
     const episode = this.episodes.get(domain);
-    if (episode && episode.cause === 'person' && cause === 'operator') {
-      // An operator's command (disable, revoke, rollback) takes the domain over, as it does for invariant
-      // 11: the person's episode ends as it stands, and what follows is the operator's.
-      this.close(domain, episode);
-      this.episodes.set(domain, {
-        cause,
-        group,
-        since: at,
-        minutes: 0,
-        byPhase: noPhases(),
-        brokeActiveRecord: episode.brokeActiveRecord || brokeActiveRecord,
-      });
-      return;
-    }
-    if (episode) {
+    if (episode && !(episode.cause === 'person' && cause === 'operator')) {
       // The first cause keeps the episode; the domain must be healthy again from now on.
       episode.brokeActiveRecord ||= brokeActiveRecord;
       episode.healthySince = undefined;
       return;
     }
-    this.episodes.set(domain, { cause, group, since: at, minutes: 0, byPhase: noPhases(), brokeActiveRecord });
+    // An operator's command (disable, revoke, rollback) takes the domain over from a person, as it does for
+    // invariant 11: the person's episode ends as it stands, and what follows is the operator's.
+    if (episode) this.close(domain, episode);
+    this.episodes.set(domain, {
+      cause,
+      group,
+      since: at,
+      minutes: 0,
+      byPhase: noPhases(),
+      brokeActiveRecord: (episode?.brokeActiveRecord ?? false) || brokeActiveRecord,
+    });
   }
 
   /** After an event of the domain: is it healthy (signing verifiably with byodkim's key) now? */
