@@ -200,15 +200,9 @@ export class World {
         byName.set(name, base);
       }
       const u = mixInt(base, Math.floor(this.clock.now() / 60_000)) / 4294967296;
-      const failure: TxtAnswer['outcome'] | undefined = server.startsWith('authoritative')
-        ? u < rate / 10
-          ? 'timeout'
-          : undefined
-        : u >= rate
-          ? undefined
-          : u < rate / 2
-            ? 'servfail'
-            : 'timeout';
+      let failure: TxtAnswer['outcome'] | undefined;
+      if (server.startsWith('authoritative')) failure = u < rate / 10 ? 'timeout' : undefined;
+      else if (u < rate) failure = u < rate / 2 ? 'servfail' : 'timeout';
       if (failure) this.dnsLookupFailures += 1;
       return failure;
     };
